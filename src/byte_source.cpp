@@ -1,0 +1,44 @@
+#include "byte_source.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "cancel.hpp"
+#include "error.hpp"
+
+namespace shmstack {
+
+FileSource::FileSource(const std::string& path) : path_(path) {
+  fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd_ < 0) throw_errno("cannot open archive", path);
+  struct stat st{};
+  if (::fstat(fd_, &st) != 0) throw_errno("cannot stat archive", path);
+  if (S_ISDIR(st.st_mode)) {
+    ::close(fd_);
+    throw Error("cannot read archive " + quote(path), "is a directory");
+  }
+  size_ = static_cast<std::uint64_t>(st.st_size);
+  mtime_ns_ = std::int64_t{st.st_mtim.tv_sec} * 1000000000 + st.st_mtim.tv_nsec;
+  ::posix_fadvise(fd_, 0, 0, POSIX_FADV_SEQUENTIAL);
+}
+
+FileSource::~FileSource() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+std::size_t FileSource::read(char* buffer, std::size_t capacity) {
+  for (;;) {
+    ssize_t n = ::read(fd_, buffer, capacity);
+    if (n >= 0) return static_cast<std::size_t>(n);
+    if (errno == EINTR) {
+      check_cancelled();
+      continue;
+    }
+    throw_errno("cannot read archive", path_);
+  }
+}
+
+}  // namespace shmstack

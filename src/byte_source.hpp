@@ -1,0 +1,42 @@
+// Where archive bytes come from: a sequential pull interface.
+//
+// unpack reads a file; bcast (later) will feed the same engine from MPI
+// chunks. A source only ever moves forward; it reports its name for messages.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace shmstack {
+
+class ByteSource {
+ public:
+  virtual ~ByteSource() = default;
+  // Fills up to `capacity` bytes; returns 0 only at the end. Throws Error.
+  virtual std::size_t read(char* buffer, std::size_t capacity) = 0;
+  // The archive's name in messages (its path).
+  virtual const std::string& name() const = 0;
+  // Total size if known (for progress), else 0.
+  virtual std::uint64_t size_hint() const { return 0; }
+};
+
+class FileSource final : public ByteSource {
+ public:
+  explicit FileSource(const std::string& path);
+  ~FileSource() override;
+  FileSource(const FileSource&) = delete;
+  FileSource& operator=(const FileSource&) = delete;
+  std::size_t read(char* buffer, std::size_t capacity) override;
+  const std::string& name() const override { return path_; }
+  std::uint64_t size_hint() const override { return size_; }
+  std::int64_t mtime_ns() const { return mtime_ns_; }
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+  std::uint64_t size_ = 0;
+  std::int64_t mtime_ns_ = 0;
+};
+
+}  // namespace shmstack

@@ -1,0 +1,60 @@
+#include "cli_support.hpp"
+
+#include <sched.h>
+
+#include <iostream>
+#include <sstream>
+#include <thread>
+
+#include "error.hpp"
+#include "log.hpp"
+#include "node_root.hpp"
+
+namespace shmstack::cli {
+
+std::string help_text(const CommandSpec& spec, const po::options_description& options) {
+  std::ostringstream out;
+  out << "Usage: shmstack " << spec.usage << "\n\n" << spec.summary << "\n";
+  if (spec.details && *spec.details) out << "\n" << spec.details << "\n";
+  out << "\n" << options;
+  return out.str();
+}
+
+bool parse(const CommandSpec& spec, const std::vector<std::string>& args, po::options_description& options,
+           const po::positional_options_description& positional, po::variables_map& vm) {
+  options.add_options()("help,h", "show this help and exit");
+  options.add_options()("verbose,v", "say what is being done, with timings");
+  try {
+    po::store(po::command_line_parser(args).options(options).positional(positional).run(), vm);
+    if (vm.count("help")) {
+      std::cout << help_text(spec, options);
+      return false;
+    }
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw UsageError(std::string(spec.name) + ": " + e.what());
+  }
+  if (vm.count("verbose")) log::set_verbose(true);
+  return true;
+}
+
+unsigned default_threads() {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) == 0) {
+    int n = CPU_COUNT(&set);
+    if (n > 0) return static_cast<unsigned>(n);
+  }
+  unsigned n = std::thread::hardware_concurrency();
+  return n ? n : 1;
+}
+
+void add_root_option(po::options_description& options) {
+  options.add_options()("root", po::value<std::string>()->value_name("DIR"),
+                        "stack root on this node (default: $SHMSTACK_ROOT, else /dev/shm)");
+}
+
+std::string root_from(const po::variables_map& vm) {
+  return resolve_root(vm.count("root") ? vm["root"].as<std::string>() : std::string());
+}
+
+}  // namespace shmstack::cli

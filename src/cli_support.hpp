@@ -1,0 +1,34 @@
+// Shared pieces of the sub-commands: option parsing with Boost.Program_options
+// and the usage text every command prints for --help.
+#pragma once
+
+#include <boost/program_options.hpp>
+#include <string>
+#include <vector>
+
+namespace shmstack::cli {
+
+namespace po = boost::program_options;
+
+struct CommandSpec {
+  const char* name;
+  const char* usage;    // "pack DIR -o STACK.tar.lz4 [options]"
+  const char* summary;  // one line
+  const char* details;  // paragraphs after the usage line, may be ""
+};
+
+// Parses `args` (the words after the command name). Returns false when --help
+// was given (after printing the help). Throws UsageError on bad input.
+bool parse(const CommandSpec& spec, const std::vector<std::string>& args, po::options_description& options,
+           const po::positional_options_description& positional, po::variables_map& vm);
+
+std::string help_text(const CommandSpec& spec, const po::options_description& options);
+
+// Default for -j: the cores this process may run on.
+unsigned default_threads();
+
+// Options shared by commands that work on a node's stack root.
+void add_root_option(po::options_description& options);
+std::string root_from(const po::variables_map& vm);
+
+}  // namespace shmstack::cli

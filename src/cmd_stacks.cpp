@@ -1,0 +1,112 @@
+#include <unistd.h>
+
+#include <ctime>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "cli_support.hpp"
+#include "commands.hpp"
+#include "error.hpp"
+#include "log.hpp"
+#include "node_root.hpp"
+#include "progress.hpp"
+
+namespace shmstack::cli {
+
+const CommandSpec kListSpec = {"list", "list [options]", "List the stacks installed on this node.", ""};
+
+const CommandSpec kRmSpec = {
+    "rm", "rm NAME|ID... [options]", "Remove installed stacks from this node.",
+    "NAME removes every installed stack of that name; ID (or a prefix of at least\n"
+    "4 hex digits, or NAME-ID12 as 'list' prints it) removes one. A stack being\n"
+    "installed or removed by another process is waited for."};
+
+namespace {
+
+std::string age(std::int64_t since) {
+  std::int64_t s = static_cast<std::int64_t>(std::time(nullptr)) - since;
+  if (s < 0) s = 0;
+  if (s < 120) return std::to_string(s) + "s";
+  if (s < 7200) return std::to_string(s / 60) + "m";
+  if (s < 172800) return std::to_string(s / 3600) + "h";
+  return std::to_string(s / 86400) + "d";
+}
+
+bool matches(const InstalledStack& s, const std::string& key) {
+  if (key == s.manifest.name || key == s.dir_name) return true;
+  return key.size() >= 4 && key.size() <= s.manifest.id.size() && s.manifest.id.compare(0, key.size(), key) == 0;
+}
+
+}  // namespace
+
+int cmd_list(const Args& args) {
+  po::options_description options("Options");
+  options.add_options()("json", "print a JSON array");
+  add_root_option(options);
+  po::variables_map vm;
+  if (!parse(kListSpec, args, options, {}, vm)) return 0;
+
+  UserRoot root(root_from(vm), false);
+  std::vector<InstalledStack> stacks = root.list();
+  if (vm.count("json")) {
+    nlohmann::ordered_json out = nlohmann::ordered_json::array();
+    for (const InstalledStack& s : stacks) {
+      out.push_back({{"name", s.manifest.name},
+                     {"id", s.manifest.id},
+                     {"path", s.path},
+                     {"entries", s.manifest.entries},
+                     {"bytes", s.manifest.bytes},
+                     {"source", s.manifest.source},
+                     {"archive", s.record.archive},
+                     {"job_id", s.record.job_id},
+                     {"installed", s.record.installed}});
+    }
+    std::cout << out.dump(2) << "\n";
+    return 0;
+  }
+  if (stacks.empty()) {
+    std::cerr << "no stacks installed in " << root.path() << "\n";
+    return 0;
+  }
+  std::printf("%-24s %-12s %10s %8s %5s  %s\n", "NAME", "ID", "SIZE", "FILES", "AGE", "SOURCE");
+  for (const InstalledStack& s : stacks) {
+    std::printf("%-24s %-12s %10s %8llu %5s  %s\n", s.manifest.name.c_str(), s.manifest.id12().c_str(),
+                human_bytes(s.manifest.bytes).c_str(), static_cast<unsigned long long>(s.manifest.entries),
+                age(s.record.installed_epoch).c_str(), s.manifest.source.c_str());
+  }
+  return 0;
+}
+
+int cmd_rm(const Args& args) {
+  po::options_description options("Options");
+  std::vector<std::string> keys;
+  options.add_options()("stack", po::value(&keys)->required()->value_name("NAME|ID"), "stacks to remove");
+  add_root_option(options);
+  po::positional_options_description positional;
+  positional.add("stack", -1);
+  po::variables_map vm;
+  if (!parse(kRmSpec, args, options, positional, vm)) return 0;
+
+  UserRoot root(root_from(vm), false);
+  std::vector<InstalledStack> stacks = root.list();
+  for (const std::string& key : keys) {
+    bool any = false;
+    for (const InstalledStack& s : stacks) {
+      if (!matches(s, key)) continue;
+      any = true;
+      StackLock lock(root, s.manifest.id12());
+      // Out of sight first, so a half-removed stack is never taken for a whole one.
+      std::string doomed = ".removing-" + s.dir_name + "-" + std::to_string(::getpid());
+      if (::renameat(root.fd(), s.dir_name.c_str(), root.fd(), doomed.c_str()) != 0) {
+        if (errno == ENOENT) continue;  // removed by someone else meanwhile
+        throw_errno("cannot remove", s.path);
+      }
+      remove_tree(root.fd(), doomed, root.path() + "/" + doomed);
+      log::info("removed %s", s.path.c_str());
+    }
+    if (!any) throw Error("cannot remove " + quote(key), "no installed stack matches it in " + quote(root.path()));
+  }
+  return 0;
+}
+
+}  // namespace shmstack::cli

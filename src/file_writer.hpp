@@ -1,0 +1,71 @@
+// Writing regular files into a directory, inline or on a pool of threads.
+//
+// Creating many small files is bound by system calls (open, write, futimens,
+// close), not by bandwidth, and tmpfs lets several threads create files at
+// once. The extractor hands each small file, with its whole content, to this
+// pool; large files it writes itself, block by block. Jobs hold their data, so
+// the bytes in flight are capped (`max_bytes_in_flight`): submit() blocks
+// beyond it. The first failure is kept and rethrown by the next submit() or
+// drain(). With zero threads, submit() writes inline.
+//
+// Files are created with O_EXCL | O_NOFOLLOW relative to the directory fd: a
+// file can never be written through a symlink or over an existing file.
+#pragma once
+
+#include <sys/stat.h>
+#include <time.h>
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <exception>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace shmstack {
+
+struct FileJob {
+  std::string path;  // relative to the directory fd
+  mode_t mode = 0644;
+  timespec mtime{0, UTIME_OMIT};
+  std::vector<char> data;
+};
+
+// Opens `path` under `dirfd` for writing a new file (O_EXCL|O_NOFOLLOW).
+int create_file(int dirfd, const std::string& path, mode_t mode, const std::string& shown_dir);
+void write_at(int fd, const char* data, std::size_t size, std::uint64_t offset,
+              const std::string& path, const std::string& shown_dir);
+// Sets mtime (when given) and closes, reporting errors of both.
+void finish_file(int fd, const timespec& mtime, const std::string& path, const std::string& shown_dir);
+
+class FileWriterPool {
+ public:
+  FileWriterPool(int dirfd, std::string shown_dir, unsigned threads, std::size_t max_bytes_in_flight);
+  ~FileWriterPool();
+  FileWriterPool(const FileWriterPool&) = delete;
+  FileWriterPool& operator=(const FileWriterPool&) = delete;
+
+  void submit(FileJob&& job);
+  void drain();
+
+ private:
+  void work();
+  void write_job(const FileJob& job);
+  void check_failed();
+
+  int dirfd_;
+  std::string shown_dir_;
+  std::size_t max_bytes_;
+  std::size_t bytes_ = 0;
+  std::size_t busy_ = 0;
+  bool stopping_ = false;
+  std::exception_ptr error_;
+  std::deque<FileJob> queue_;
+  std::mutex mutex_;
+  std::condition_variable work_cv_, space_cv_;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace shmstack

@@ -1,0 +1,144 @@
+#include "install.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <ctime>
+
+#include "error.hpp"
+#include "extractor.hpp"
+#include "path_check.hpp"
+#include "progress.hpp"
+#include "tar_reader.hpp"
+
+namespace shmstack {
+namespace {
+
+constexpr std::uint64_t kMaxManifestBytes = std::uint64_t{1} << 20;
+
+// Modes must come out exactly as archived, so the umask is off while we
+// write into the (private, 0700) staging directory.
+class UmaskGuard {
+ public:
+  UmaskGuard() : saved_(::umask(0)) {}
+  ~UmaskGuard() { ::umask(saved_); }
+
+ private:
+  mode_t saved_;
+};
+
+bool is_manifest_entry(archive_entry* entry) {
+  const char* name = archive_entry_pathname(entry);
+  return name && normalize_entry_path(name).path == kManifestEntry && archive_entry_filetype(entry) == AE_IFREG;
+}
+
+std::string read_manifest_text(TarReader& reader, archive_entry* entry) {
+  if (archive_entry_size(entry) > static_cast<la_int64_t>(kMaxManifestBytes))
+    reader.fail("the manifest is larger than 1 MiB", true);
+  std::string text;
+  for (;;) {
+    TarReader::Block block = reader.read_block();
+    if (block.size == 0) break;
+    text.append(block.data, block.size);
+  }
+  return text;
+}
+
+std::string absolute(const std::string& path) {
+  char* real = ::realpath(path.c_str(), nullptr);
+  std::string result = real ? real : path;
+  std::free(real);
+  return result;
+}
+
+}  // namespace
+
+InstallResult install_archive(ByteSource& source, const Manifest& fallback, const InstallOptions& options) {
+  InstallResult result;
+  TarReader reader(source, options.threads);
+  result.compression = reader.compression();
+  archive_entry* first = reader.next_header();
+  if (!first) throw Error("cannot read archive " + quote(source.name()), "the archive has no entries");
+  bool has_manifest = is_manifest_entry(first);
+  Manifest manifest = has_manifest ? parse_manifest(read_manifest_text(reader, first), quote(source.name()))
+                                   : fallback;
+
+  UserRoot root(options.root, true);
+  auto present = [&]() {
+    if (auto found = root.find(manifest)) {
+      result.stack = std::move(*found);
+      result.already_present = true;
+      return true;
+    }
+    return false;
+  };
+  if (present()) return result;
+  StackLock lock(root, manifest.id12());
+  if (present()) return result;  // another process installed it while we waited
+  root.check_space(manifest);
+
+  Staging staging(root, manifest);
+  if (::mkdirat(staging.fd(), ".shmstack", 0700) != 0) throw_errno("cannot create", staging.path() + "/.shmstack");
+  ExtractOptions extract_options;
+  extract_options.writer_threads = options.threads;
+  extract_options.archive_name = source.name();
+  if (has_manifest) {
+    extract_options.max_bytes = manifest.bytes;
+    extract_options.max_entries = manifest.entries;
+  }
+  {
+    UmaskGuard umask_off;
+    Progress progress("installing " + manifest.name, source.size_hint(), options.progress);
+    Extractor extractor(staging.fd(), staging.path(), extract_options);
+    archive_entry* entry = has_manifest ? reader.next_header() : first;
+    std::uint64_t seen = reader.bytes_in();
+    for (; entry; entry = reader.next_header()) {
+      extractor.extract(reader, entry);
+      std::uint64_t now = reader.bytes_in();
+      progress.advance(now - seen);
+      seen = now;
+    }
+    extractor.finish();
+    progress.done();
+    result.entries = extractor.entries();
+    result.bytes = extractor.bytes();
+  }
+  if (has_manifest && (result.entries != manifest.entries || result.bytes != manifest.bytes))
+    throw Error("cannot install " + quote(source.name()),
+                "the archive is incomplete: " + std::to_string(result.entries) + " of " +
+                    std::to_string(manifest.entries) + " entries, " + std::to_string(result.bytes) + " of " +
+                    std::to_string(manifest.bytes) + " bytes");
+  if (!has_manifest) {
+    manifest.entries = result.entries;
+    manifest.bytes = result.bytes;
+  }
+
+  InstallRecord record;
+  record.archive = options.archive_path.empty() ? source.name() : options.archive_path;
+  if (const char* job = std::getenv("SLURM_JOB_ID")) record.job_id = job;
+  record.installed = utc_now_iso8601();
+  record.installed_epoch = static_cast<std::int64_t>(std::time(nullptr));
+  record.host = host_name();
+  staging.write_file(".shmstack/manifest.json", to_json(manifest));
+  staging.write_file(".shmstack/install.json", to_json(record));
+  ::fchmodat(staging.fd(), ".shmstack", 0755, 0);
+  staging.commit(manifest.dir_name());
+
+  result.stack.dir_name = manifest.dir_name();
+  result.stack.path = root.path() + "/" + manifest.dir_name();
+  result.stack.manifest = manifest;
+  result.stack.record = record;
+  return result;
+}
+
+InstallResult install_file(const std::string& archive_path, const InstallOptions& options) {
+  FileSource source(archive_path);
+  Manifest fallback = synthesize_manifest(archive_path, source.size_hint(), source.mtime_ns());
+  fallback.disk_bytes = source.size_hint();  // at least the archive's size: a lower bound
+  InstallOptions with_path = options;
+  with_path.archive_path = absolute(archive_path);
+  return install_archive(source, fallback, with_path);
+}
+
+}  // namespace shmstack

@@ -1,0 +1,43 @@
+// The node install protocol (DESIGN §5), shared by unpack and, later, bcast.
+//
+//   read the first entry: the manifest (or synthesize one)
+//   -> open the user root (ownership checks) -> already installed? done
+//   -> flock the stack id -> installed meanwhile? done (reuse)
+//   -> statvfs check -> staging dir -> extract every entry -> check counts
+//   against the manifest -> write records -> rename staging to <name>-<id12>
+//
+// Nothing half-written is ever visible under the final name: any error or
+// signal unwinds through Staging, which removes the staging directory.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "byte_source.hpp"
+#include "manifest.hpp"
+#include "node_root.hpp"
+
+namespace shmstack {
+
+struct InstallOptions {
+  std::string root;       // resolved ROOT
+  unsigned threads = 1;   // decompression workers and file writers each
+  bool progress = false;
+  std::string archive_path;  // recorded in install.json
+};
+
+struct InstallResult {
+  InstalledStack stack;
+  bool already_present = false;
+  std::uint64_t entries = 0;
+  std::uint64_t bytes = 0;
+  std::string compression;
+};
+
+// `fallback` names the stack when the archive has no manifest.
+InstallResult install_archive(ByteSource& source, const Manifest& fallback, const InstallOptions& options);
+
+// Convenience for a file on disk.
+InstallResult install_file(const std::string& archive_path, const InstallOptions& options);
+
+}  // namespace shmstack

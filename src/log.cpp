@@ -1,0 +1,61 @@
+#include "log.hpp"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdarg>
+#include <cstdio>
+
+namespace shmstack::log {
+namespace {
+
+std::string g_prefix;
+std::atomic<bool> g_verbose{false};
+
+void emit(const char* kind, const char* format, std::va_list args) {
+  char body[2048];
+  std::vsnprintf(body, sizeof body, format, args);
+  std::string line = g_prefix + "shmstack: " + kind + body + "\n";
+  raw(line);
+}
+
+}  // namespace
+
+void set_prefix(std::string prefix) { g_prefix = std::move(prefix); }
+void set_verbose(bool on) { g_verbose = on; }
+bool verbose() { return g_verbose; }
+
+void raw(const std::string& text) {
+  const char* p = text.data();
+  std::size_t left = text.size();
+  while (left > 0) {
+    ssize_t n = ::write(STDERR_FILENO, p, left);
+    if (n <= 0) return;  // nowhere left to report to
+    p += n;
+    left -= static_cast<std::size_t>(n);
+  }
+}
+
+void error(const char* format, ...) {
+  std::va_list args;
+  va_start(args, format);
+  emit("error: ", format, args);
+  va_end(args);
+}
+
+void warn(const char* format, ...) {
+  std::va_list args;
+  va_start(args, format);
+  emit("warning: ", format, args);
+  va_end(args);
+}
+
+void info(const char* format, ...) {
+  if (!g_verbose) return;
+  std::va_list args;
+  va_start(args, format);
+  emit("", format, args);
+  va_end(args);
+}
+
+}  // namespace shmstack::log

@@ -1,0 +1,108 @@
+// The per-user stack root on a node, and what lives in it.
+//
+//   ROOT/shmstack-<uid>/                  mode 0700, a real directory owned by the user
+//     <name>-<id12>/                      an installed stack (only ever appears by rename)
+//       .shmstack/manifest.json           the stack's manifest
+//       .shmstack/install.json            where it came from: archive, job id, time, host
+//     .staging-<name>-<id12>-<pid>/       an install in progress (removed on failure)
+//     .locks/<id12>.lock                  flock: one installer per stack id
+//
+// ROOT is --root, else $SHMSTACK_ROOT, else /dev/shm. The user directory is
+// created if absent; if present it must not be a symlink, must be owned by
+// the user, and must not be writable by others — otherwise we refuse rather
+// than write where someone else could interfere.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "manifest.hpp"
+
+namespace shmstack {
+
+std::string resolve_root(const std::string& option);
+
+struct InstallRecord {
+  std::string archive;
+  std::string job_id;
+  std::string installed;  // UTC ISO 8601
+  std::int64_t installed_epoch = 0;
+  std::string host;
+};
+
+struct InstalledStack {
+  std::string dir_name;
+  std::string path;
+  Manifest manifest;
+  InstallRecord record;
+};
+
+class UserRoot {
+ public:
+  // Opens (creating if `create`) ROOT/shmstack-<uid> with the safety checks.
+  UserRoot(const std::string& root, bool create);
+  ~UserRoot();
+  UserRoot(const UserRoot&) = delete;
+  UserRoot& operator=(const UserRoot&) = delete;
+
+  const std::string& path() const { return path_; }
+  int fd() const { return fd_; }
+  bool exists() const { return fd_ >= 0; }
+
+  std::optional<InstalledStack> find(const Manifest& manifest) const;
+  std::vector<InstalledStack> list() const;
+  // Refuses (Error) when the file system lacks room or inodes for `manifest`.
+  void check_space(const Manifest& manifest) const;
+
+ private:
+  std::optional<InstalledStack> load(const std::string& dir_name) const;
+  std::string path_;
+  int fd_ = -1;
+};
+
+// An exclusive flock on .locks/<id12>.lock, held for the object's lifetime.
+// Waiting polls so that SIGINT/SIGTERM still stop the process.
+class StackLock {
+ public:
+  StackLock(const UserRoot& root, const std::string& id12);
+  ~StackLock();
+  StackLock(const StackLock&) = delete;
+  StackLock& operator=(const StackLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
+// A staging directory; removed with everything in it unless committed.
+class Staging {
+ public:
+  Staging(const UserRoot& root, const Manifest& manifest);
+  ~Staging();
+  Staging(const Staging&) = delete;
+  Staging& operator=(const Staging&) = delete;
+
+  int fd() const { return fd_; }
+  const std::string& path() const { return path_; }
+  void write_file(const std::string& relative, const std::string& content);
+  // Renames the staging directory to its final name.
+  void commit(const std::string& final_name);
+
+ private:
+  const UserRoot& root_;
+  std::string name_;
+  std::string path_;
+  int fd_ = -1;
+  bool committed_ = false;
+};
+
+// Removes `name` under `dirfd` recursively, never following symlinks.
+void remove_tree(int dirfd, const std::string& name, const std::string& shown);
+
+std::string to_json(const InstallRecord& record);
+InstallRecord parse_install_record(const std::string& text, const std::string& where);
+
+}  // namespace shmstack

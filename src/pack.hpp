@@ -1,0 +1,45 @@
+// pack: a directory tree -> a shmstack archive (pax tar in LZ4 frames).
+//
+// The pipeline (ChunkPipeline, see chunk_pipeline.hpp):
+//
+//   calling thread: walk (lstat only) -> manifest -> libarchive pax writer
+//                   reading each file -> 1 MiB chunks of tar bytes
+//   N workers:      compress each chunk as an independent LZ4 frame + trailer
+//   sink thread:    write frames in order to the ByteSink, advance progress
+//
+// The manifest is the first tar entry, so readers know the stack's name, id
+// and size before any data. uid/gid are not stored; mtimes are, to the
+// nanosecond (pax). A file that changes size while it is read fails the pack
+// (the archive would contradict its manifest).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "byte_sink.hpp"
+#include "manifest.hpp"
+#include "walk.hpp"
+
+namespace shmstack {
+
+struct PackOptions {
+  std::string dir;
+  std::string name;  // empty: the directory's base name
+  unsigned threads = 1;  // compression workers (1 = compress inline)
+  int level = 1;         // LZ4F level: <= 2 fast, 3..12 high compression
+  std::vector<std::string> excludes;
+  bool progress = false;
+};
+
+struct PackPlan {
+  std::vector<WalkEntry> entries;
+  Manifest manifest;
+};
+
+// Walks the tree and builds the manifest.
+PackPlan plan_pack(const PackOptions& options);
+
+// Streams the archive into `sink` (does not commit it). Returns archive bytes.
+std::uint64_t write_archive(const PackOptions& options, const PackPlan& plan, ByteSink& sink);
+
+}  // namespace shmstack

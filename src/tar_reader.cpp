@@ -1,0 +1,276 @@
+#include "tar_reader.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <exception>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "chunk_pipeline.hpp"
+#include "error.hpp"
+#include "lz4_frames.hpp"
+
+namespace shmstack {
+namespace {
+
+constexpr std::size_t kReadBlock = std::size_t{1} << 20;
+constexpr std::size_t kSniffBytes = 2 * kReadBlock;
+
+struct FrameChunk : ChunkBase {
+  std::vector<char> in;
+  std::size_t in_size = 0;
+  std::size_t content_size = 0;
+  std::uint64_t hash = 0;
+  std::uint64_t offset = 0;  // of the frame in the archive, for messages
+  std::vector<char> out;
+  std::size_t out_size = 0;
+};
+
+// Is `prefix` the start of a shmstack archive: an LZ4 frame, then our trailer?
+bool looks_like_shmstack(const std::vector<char>& prefix) {
+  lz4::FrameScan frame = lz4::scan_frame(prefix.data(), prefix.size());
+  if (frame.status != lz4::FrameScan::Status::frame) return false;
+  lz4::Trailer trailer;
+  std::size_t rest = prefix.size() - frame.length;
+  return rest >= lz4::kTrailerSize &&
+         lz4::parse_trailer(prefix.data() + frame.length, lz4::kTrailerSize, trailer);
+}
+
+}  // namespace
+
+struct TarReader::Impl {
+  ByteSource& source;
+  archive* ar = nullptr;
+  std::vector<char> prefix;
+  std::size_t prefix_given = 0;
+  bool shmstack = false;
+  bool source_done = false;
+  std::atomic<std::uint64_t> consumed{0};
+  std::exception_ptr error;  // from inside a libarchive callback
+  std::string last_entry;
+
+  // shmstack path
+  std::unique_ptr<ChunkPipeline<FrameChunk>> pipeline;
+  std::thread reader;
+  FrameChunk* current = nullptr;
+
+  // generic path
+  std::vector<char> block;
+
+  explicit Impl(ByteSource& s) : source(s) {}
+
+  std::string where(std::uint64_t offset) const {
+    return "archive " + quote(source.name()) + " at byte " + std::to_string(offset);
+  }
+
+  // Reader thread of the shmstack path: carve frames, check trailers, submit.
+  void carve() {
+    std::vector<char> buf(2 * lz4::encoded_bound(lz4::kMaxFrameContent) + kReadBlock);
+    std::size_t begin = 0;
+    std::size_t end = prefix.size();
+    std::memcpy(buf.data(), prefix.data(), end);
+    bool eof = false;
+    std::uint64_t base = 0;  // archive offset of buf[0]
+    std::uint64_t seq = 0;
+    auto fill = [&] {
+      if (begin > 0) {
+        std::memmove(buf.data(), buf.data() + begin, end - begin);
+        base += begin;
+        end -= begin;
+        begin = 0;
+      }
+      std::size_t n = source.read(buf.data() + end, buf.size() - end);
+      if (n == 0) eof = true;
+      end += n;
+      consumed += n;
+    };
+    for (;;) {
+      check_cancelled();
+      lz4::FrameScan scan = lz4::scan_frame(buf.data() + begin, end - begin);
+      std::uint64_t offset = base + begin;
+      using S = lz4::FrameScan::Status;
+      if (scan.status == S::need_more) {
+        if (eof) {
+          if (begin == end) break;
+          throw Error("cannot read " + where(offset), "truncated archive (ends inside an LZ4 frame)");
+        }
+        fill();
+        continue;
+      }
+      if (scan.status == S::not_lz4 || scan.status == S::corrupt)
+        throw Error("cannot read " + where(offset), "corrupt archive: " + scan.problem);
+      if (scan.status == S::skippable) {
+        begin += scan.length;
+        continue;
+      }
+      if (!scan.has_content_size || scan.content_size > lz4::kMaxFrameContent)
+        throw Error("cannot read " + where(offset), "corrupt archive: LZ4 frame without a valid content size");
+      while (end - begin < scan.length + lz4::kTrailerSize && !eof) fill();
+      lz4::Trailer trailer;
+      if (end - begin < scan.length + lz4::kTrailerSize ||
+          !lz4::parse_trailer(buf.data() + begin + scan.length, lz4::kTrailerSize, trailer))
+        throw Error("cannot read " + where(offset + scan.length),
+                    "corrupt or truncated archive: frame " + std::to_string(seq) +
+                        " has no integrity trailer");
+      if (trailer.seq != seq || trailer.frame_size != scan.length)
+        throw Error("cannot read " + where(offset + scan.length),
+                    "corrupt archive: frame " + std::to_string(seq) + " is out of sequence");
+      FrameChunk& chunk = pipeline->acquire();
+      chunk.in.resize(std::max(chunk.in.size(), scan.length));
+      std::memcpy(chunk.in.data(), buf.data() + begin, scan.length);
+      chunk.in_size = scan.length;
+      chunk.content_size = static_cast<std::size_t>(scan.content_size);
+      chunk.hash = trailer.hash;
+      chunk.offset = offset;
+      pipeline->submit(chunk);
+      begin += scan.length + lz4::kTrailerSize;
+      ++seq;
+    }
+    pipeline->close();
+  }
+
+  void start_shmstack(unsigned threads) {
+    // Each worker thread keeps its own decompression context.
+    auto transform = [this](FrameChunk& chunk) {
+      thread_local lz4::Decompressor decompressor;
+      if (lz4::hash_frame(chunk.in.data(), chunk.in_size) != chunk.hash)
+        throw Error("cannot read " + where(chunk.offset),
+                    "corrupt archive: checksum mismatch in frame " + std::to_string(chunk.seq));
+      chunk.out_size = decompressor.decode(chunk.in.data(), chunk.in_size, chunk.content_size,
+                                           chunk.out, "cannot read " + where(chunk.offset));
+    };
+    std::size_t depth = 2 * std::max(1u, threads) + 2;
+    pipeline = std::make_unique<ChunkPipeline<FrameChunk>>(threads, depth, transform);
+    reader = std::thread([this] { pipeline->guard([this] { carve(); }); });
+  }
+
+  // libarchive's read callback. Exceptions must not cross the C library.
+  la_ssize_t read(const void** out) {
+    try {
+      if (shmstack) {
+        if (current) pipeline->release(*current);
+        current = pipeline->next();
+        if (!current) return 0;
+        *out = current->out.data();
+        return static_cast<la_ssize_t>(current->out_size);
+      }
+      if (prefix_given < prefix.size()) {
+        *out = prefix.data();
+        prefix_given = prefix.size();
+        return static_cast<la_ssize_t>(prefix.size());
+      }
+      if (source_done) return 0;
+      block.resize(kReadBlock);
+      std::size_t n = source.read(block.data(), block.size());
+      if (n == 0) source_done = true;
+      consumed += n;
+      *out = block.data();
+      return static_cast<la_ssize_t>(n);
+    } catch (...) {
+      if (!error) error = std::current_exception();
+      archive_set_error(ar, EIO, "read failed");
+      return -1;
+    }
+  }
+
+  static la_ssize_t read_callback(archive*, void* self, const void** out) {
+    return static_cast<Impl*>(self)->read(out);
+  }
+};
+
+TarReader::TarReader(ByteSource& source, unsigned threads) : impl_(std::make_unique<Impl>(source)) {
+  Impl& s = *impl_;
+  s.prefix.resize(kSniffBytes);
+  std::size_t got = 0;
+  while (got < s.prefix.size()) {
+    std::size_t n = source.read(s.prefix.data() + got, s.prefix.size() - got);
+    if (n == 0) {
+      s.source_done = true;
+      break;
+    }
+    got += n;
+  }
+  s.prefix.resize(got);
+  s.consumed = got;
+  if (got == 0) throw Error("cannot read archive " + quote(source.name()), "file is empty");
+  s.shmstack = looks_like_shmstack(s.prefix);
+
+  s.ar = archive_read_new();
+  if (!s.ar) throw Error("cannot read archive " + quote(source.name()), "out of memory");
+  archive_read_support_format_tar(s.ar);
+  archive_read_support_format_gnutar(s.ar);
+  if (s.shmstack) {
+    s.start_shmstack(threads);
+  } else {
+    archive_read_support_filter_all(s.ar);
+  }
+  if (archive_read_open2(s.ar, impl_.get(), nullptr, &Impl::read_callback, nullptr, nullptr) !=
+      ARCHIVE_OK) {
+    if (s.error) std::rethrow_exception(s.error);
+    std::string why = archive_error_string(s.ar) ? archive_error_string(s.ar) : "unknown format";
+    if (why.find("Unrecognized archive format") != std::string::npos)
+      why = "not a tar archive (or an unsupported compression)";
+    throw Error("cannot read archive " + quote(source.name()), why);
+  }
+}
+
+TarReader::~TarReader() {
+  Impl& s = *impl_;
+  if (s.pipeline) {
+    s.pipeline->fail(std::make_exception_ptr(Error("reader", "stopped")));
+    if (s.reader.joinable()) s.reader.join();
+  }
+  if (s.ar) archive_read_free(s.ar);
+  s.pipeline.reset();
+}
+
+void TarReader::fail(const std::string& why, bool in_entry) const {
+  std::string what = "cannot read archive " + quote(impl_->source.name());
+  if (!impl_->last_entry.empty())
+    what += (in_entry ? " in entry " : " after entry ") + quote(impl_->last_entry);
+  throw Error(what, why);
+}
+
+archive_entry* TarReader::next_header() {
+  Impl& s = *impl_;
+  archive_entry* entry = nullptr;
+  int r = archive_read_next_header(s.ar, &entry);
+  if (r == ARCHIVE_EOF) {
+    if (s.error) std::rethrow_exception(s.error);
+    return nullptr;
+  }
+  if (r < ARCHIVE_WARN) {
+    if (s.error) std::rethrow_exception(s.error);
+    fail(archive_error_string(s.ar) ? archive_error_string(s.ar) : "damaged tar header");
+  }
+  s.last_entry.clear();
+  const char* name = archive_entry_pathname(entry);
+  s.last_entry = name ? name : "";
+  return entry;
+}
+
+TarReader::Block TarReader::read_block() {
+  Impl& s = *impl_;
+  const void* data = nullptr;
+  std::size_t size = 0;
+  la_int64_t offset = 0;
+  int r = archive_read_data_block(s.ar, &data, &size, &offset);
+  if (r == ARCHIVE_EOF) return {nullptr, 0, offset};
+  if (r < ARCHIVE_WARN) {
+    if (s.error) std::rethrow_exception(s.error);
+    fail(archive_error_string(s.ar) ? archive_error_string(s.ar) : "damaged entry data", true);
+  }
+  return {static_cast<const char*>(data), size, offset};
+}
+
+std::string TarReader::compression() const {
+  if (impl_->shmstack) return "shmstack-lz4";
+  const char* name = archive_filter_name(impl_->ar, 0);
+  return name ? name : "none";
+}
+
+std::uint64_t TarReader::bytes_in() const { return impl_->consumed.load(); }
+
+}  // namespace shmstack

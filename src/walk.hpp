@@ -1,0 +1,38 @@
+// A sorted, lstat-only walk of the tree to pack.
+//
+// Produces every entry under the root (not the root itself) in a fixed
+// order: depth first, names of a directory sorted bytewise, a directory
+// before its contents. Nothing is read but metadata; symlinks are recorded,
+// never followed; a file seen again by (device, inode) becomes a hard link
+// to its first path. Sockets, FIFOs and devices are skipped with a warning
+// (they cannot be installed); an unreadable directory is an error (a stack
+// with a silent hole would be worse than none).
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace shmstack {
+
+struct WalkEntry {
+  enum class Type { file, directory, symlink, hardlink };
+  std::string path;  // relative to the root, "a/b/c"
+  Type type = Type::file;
+  mode_t mode = 0;   // permission bits only
+  std::uint64_t size = 0;
+  std::int64_t mtime_sec = 0;
+  std::int64_t mtime_nsec = 0;
+  std::string link;  // symlink target, or the first path of a hard link
+};
+
+// Exclusion: a pattern with a '/' is matched (fnmatch) against the whole
+// relative path, one without against each entry's own name; an excluded
+// directory is not descended into.
+bool is_excluded(const std::string& relative_path, const std::vector<std::string>& patterns);
+
+std::vector<WalkEntry> walk_tree(const std::string& root, const std::vector<std::string>& excludes);
+
+}  // namespace shmstack
