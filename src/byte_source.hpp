@@ -4,6 +4,7 @@
 // chunks. A source only ever moves forward; it reports its name for messages.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -19,8 +20,12 @@ class ByteSource {
   virtual const std::string& name() const = 0;
   // Total size if known (for progress), else 0.
   virtual std::uint64_t size_hint() const { return 0; }
+  // Asks a read() blocked in another thread to give up soon (it throws).
+  virtual void interrupt() {}
 };
 
+// Reads a file, or a pipe/FIFO (waiting in poll() so that a signal or
+// interrupt() is noticed within 100 ms even when the writer stalls).
 class FileSource final : public ByteSource {
  public:
   explicit FileSource(const std::string& path);
@@ -31,8 +36,12 @@ class FileSource final : public ByteSource {
   const std::string& name() const override { return path_; }
   std::uint64_t size_hint() const override { return size_; }
   std::int64_t mtime_ns() const { return mtime_ns_; }
+  void interrupt() override { interrupted_ = true; }
 
  private:
+  void wait_readable();
+  std::atomic<bool> interrupted_{false};
+  bool pollable_ = false;  // a pipe, FIFO or socket: reads can block forever
   std::string path_;
   int fd_ = -1;
   std::uint64_t size_ = 0;

@@ -61,6 +61,18 @@ struct TarReader::Impl {
 
   explicit Impl(ByteSource& s) : source(s) {}
 
+  // Runs whether TarReader's constructor completed or threw after starting
+  // the reader thread: stop the pipeline, unblock and join the reader.
+  ~Impl() {
+    if (pipeline) {
+      pipeline->fail(std::make_exception_ptr(Error("reader", "stopped")));
+      source.interrupt();
+      if (reader.joinable()) reader.join();
+    }
+    if (ar) archive_read_free(ar);
+    pipeline.reset();
+  }
+
   std::string where(std::uint64_t offset) const {
     return "archive " + quote(source.name()) + " at byte " + std::to_string(offset);
   }
@@ -216,15 +228,7 @@ TarReader::TarReader(ByteSource& source, unsigned threads) : impl_(std::make_uni
   }
 }
 
-TarReader::~TarReader() {
-  Impl& s = *impl_;
-  if (s.pipeline) {
-    s.pipeline->fail(std::make_exception_ptr(Error("reader", "stopped")));
-    if (s.reader.joinable()) s.reader.join();
-  }
-  if (s.ar) archive_read_free(s.ar);
-  s.pipeline.reset();
-}
+TarReader::~TarReader() = default;
 
 void TarReader::fail(const std::string& why, bool in_entry) const {
   std::string what = "cannot read archive " + quote(impl_->source.name());

@@ -1,0 +1,36 @@
+# Interoperability, both ways: standard tools extract what pack makes, and
+# unpack installs archives that standard tools make (lz4, gzip, zstd, plain).
+source "$(dirname "$0")/lib.sh"
+source "$E2E_DIR/make_tree.sh"
+need_tool lz4; need_tool bsdtar; need_tool zstd
+make_tree "$T/src"
+"$S" pack "$T/src" -o "$T/s.tar.lz4"
+
+mkdir "$T/gnu" "$T/bsd"
+lz4 -dc "$T/s.tar.lz4" | tar -x -C "$T/gnu"
+treecmp "$T/src" "$T/gnu"
+bsdtar -xf "$T/s.tar.lz4" -C "$T/bsd"
+treecmp "$T/src" "$T/bsd"
+[[ -f $T/gnu/.shmstack/manifest.json ]] || fail "manifest is not a plain tar entry"
+lz4 -dc "$T/s.tar.lz4" | tar -t >"$T/list"
+[[ $(head -n 1 "$T/list") == .shmstack/manifest.json ]] || fail "manifest is not the first entry"
+
+# Archives made by other tools: installed, named after the file. (pax, so
+# that they carry nanosecond mtimes and the comparison can stay exact.)
+tar -C "$T/src" --format=pax -I lz4 -cf "$T/by-lz4.tar.lz4" .
+tar -C "$T/src" --format=pax -czf "$T/by-gzip.tar.gz" .
+tar -C "$T/src" --format=pax -I zstd -cf "$T/by-zstd.tar.zst" .
+tar -C "$T/src" --format=pax -cf "$T/plain.tar" .
+bsdtar -C "$T/src" --format pax --lz4 -cf "$T/by-bsdtar.tar.lz4" .
+for a in by-lz4.tar.lz4 by-gzip.tar.gz by-zstd.tar.zst plain.tar by-bsdtar.tar.lz4; do
+  dest=$("$S" unpack "$T/$a")
+  name=${a%%.tar*}
+  [[ $(basename "$dest") == "$name"-* ]] || fail "$a installed as $(basename "$dest")"
+  treecmp "$T/src" "$dest"
+done
+[[ $(installed_count) -eq 5 ]] || fail "expected five stacks"
+"$S" info "$T/by-gzip.tar.gz" | grep -q "synthesized" || fail "info does not say the manifest is synthesized"
+# A foreign archive keeps its identity: installing it again is a no-op.
+"$S" unpack -v "$T/by-gzip.tar.gz" 2>&1 >/dev/null | grep -q "already installed" || fail "foreign archive reinstalled"
+no_leftovers
+echo "interop ok"

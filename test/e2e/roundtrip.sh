@@ -1,0 +1,46 @@
+# Round trip: pack a tree with every kind of entry, install it, compare the
+# trees exactly (content, modes, mtimes, link targets, hard links); serial
+# (-j 1) and parallel modes; reuse of an installed stack; list and rm.
+source "$(dirname "$0")/lib.sh"
+source "$E2E_DIR/make_tree.sh"
+make_tree "$T/src"
+
+"$S" pack "$T/src" -o "$T/a.tar.lz4" -j 1 --name demo
+"$S" pack "$T/src" -o "$T/b.tar.lz4" -j 3 --name demo
+cmp "$T/a.tar.lz4" "$T/b.tar.lz4" >/dev/null 2>&1 && true   # manifests differ in 'created'; ids must not
+id_a=$("$S" info --json "$T/a.tar.lz4" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+id_b=$("$S" info --json "$T/b.tar.lz4" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+[[ $id_a == "$id_b" ]] || fail "same tree, different ids: $id_a $id_b"
+[[ ! -e $T/a.tar.lz4.tmp.* ]] || fail "temporary output left behind"
+
+# serial install
+dest=$("$S" unpack "$T/a.tar.lz4" -j 1)
+[[ $dest == "$ROOT/shmstack-$(id -u)/demo-${id_a:0:12}" ]] || fail "unexpected install path $dest"
+treecmp "$T/src" "$dest"
+[[ -f $dest/.shmstack/manifest.json && -f $dest/.shmstack/install.json ]] || fail "records missing"
+[[ $(stat -c %a "$ROOT/shmstack-$(id -u)") == 700 ]] || fail "user root is not 0700"
+
+# the same id again: reused, not reinstalled
+before=$(stat -c %Y "$dest/.shmstack/install.json")
+dest2=$("$S" unpack "$T/b.tar.lz4" -v 2>"$T/log")
+[[ $dest2 == "$dest" ]] || fail "reinstall went elsewhere"
+grep -q "already installed" "$T/log" || fail "second unpack did not report reuse"
+[[ $(installed_count) -eq 1 ]] || fail "expected exactly one installed stack"
+
+# list, rm, parallel install
+"$S" list | grep -q "^demo .*${id_a:0:12}" || fail "list does not show the stack"
+"$S" list --json | python3 -c 'import json,sys; s=json.load(sys.stdin); assert len(s)==1 and s[0]["name"]=="demo" and s[0]["entries"]>10, s'
+"$S" rm demo
+[[ $(installed_count) -eq 0 ]] || fail "rm left the stack"
+dest=$("$S" unpack "$T/b.tar.lz4" -j 4)
+treecmp "$T/src" "$dest"
+"$S" rm "${id_a:0:6}"
+[[ $(installed_count) -eq 0 ]] || fail "rm by id prefix left the stack"
+no_leftovers
+
+# --exclude and names
+"$S" pack "$T/src" -o "$T/c.tar.lz4" --exclude '*.bin' --exclude 'odd dir ü'
+dest=$("$S" unpack "$T/c.tar.lz4")
+[[ ! -e $dest/pkg/sub/exactly-1MiB.bin && ! -e "$dest/odd dir ü" && -e $dest/pkg/sub/seq.txt ]] || fail "--exclude not honoured"
+[[ $(basename "$dest") == src-* ]] || fail "default name is not the directory's name"
+echo "roundtrip ok"
