@@ -101,14 +101,20 @@ void Extractor::write_file(TarReader& reader, archive_entry* entry, const std::s
   timespec mtime = entry_mtime(entry);
 
   if (size <= kSmallFile && writers_) {
-    FileJob job{path, mode, mtime, std::vector<char>(static_cast<std::size_t>(size))};
+    auto n = static_cast<std::size_t>(size);
+    FileJob job{path, mode, mtime, std::unique_ptr<char[]>(new char[n]), n};
+    std::size_t filled = 0;  // bytes before this are set; a sparse entry's holes read as zeros
     for (;;) {
       TarReader::Block block = reader.read_block();
       if (block.size == 0) break;
-      if (block.offset < 0 || static_cast<std::uint64_t>(block.offset) + block.size > size)
+      auto at = static_cast<std::uint64_t>(block.offset);
+      if (block.offset < 0 || at < filled || at + block.size > size)
         refuse(path, "entry data runs past its declared size");
-      std::memcpy(job.data.data() + block.offset, block.data, block.size);
+      std::memset(job.data.get() + filled, 0, static_cast<std::size_t>(at) - filled);
+      std::memcpy(job.data.get() + at, block.data, block.size);
+      filled = static_cast<std::size_t>(at) + block.size;
     }
+    std::memset(job.data.get() + filled, 0, n - filled);
     writers_->submit(std::move(job));
     return;
   }

@@ -71,9 +71,9 @@ FileWriterPool::~FileWriterPool() {
 
 void FileWriterPool::write_job(const FileJob& job) {
   int fd = create_file(dirfd_, job.path, job.mode, shown_dir_);
-  if (!job.data.empty()) {
-    const char* p = job.data.data();
-    std::size_t left = job.data.size();
+  if (job.size > 0) {
+    const char* p = job.data.get();
+    std::size_t left = job.size;
     while (left > 0) {
       ssize_t n = ::write(fd, p, left);
       if (n < 0) {
@@ -102,7 +102,7 @@ void FileWriterPool::submit(FileJob&& job) {
     return;
   }
   std::unique_lock lock(mutex_);
-  std::size_t size = job.data.size();
+  std::size_t size = job.size;
   for (;;) {
     check_failed();
     if (bytes_ == 0 || bytes_ + size <= max_bytes_) break;
@@ -142,7 +142,7 @@ void FileWriterPool::work() {
     }
     lock.lock();
     --busy_;
-    bytes_ -= job.data.size();
+    bytes_ -= job.size;
     if (failed && !error_) error_ = failed;
     space_cv_.notify_all();
   }

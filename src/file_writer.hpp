@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <deque>
 #include <exception>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -30,7 +31,8 @@ struct FileJob {
   std::string path;  // relative to the directory fd
   mode_t mode = 0644;
   timespec mtime{0, UTIME_OMIT};
-  std::vector<char> data;
+  std::unique_ptr<char[]> data;  // `size` bytes, not zero-initialised
+  std::size_t size = 0;
 };
 
 // Opens `path` under `dirfd` for writing a new file (O_EXCL|O_NOFOLLOW).

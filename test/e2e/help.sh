@@ -1,0 +1,16 @@
+# Every command answers --help with its usage and options (exit 0); the
+# overview lists every command; --version prints the version.
+source "$(dirname "$0")/lib.sh"
+"$S" --help >"$T/overview"
+for cmd in pack unpack info list rm; do
+  grep -q "^  $cmd " "$T/overview" || fail "overview does not list $cmd"
+  "$S" "$cmd" --help >"$T/help" || fail "$cmd --help failed"
+  grep -q "^Usage: shmstack $cmd" "$T/help" || fail "$cmd --help has no usage line"
+  grep -q -- "--help" "$T/help" || fail "$cmd --help lists no options"
+done
+"$S" pack --help | grep -q -- "--exclude" || fail "pack --help misses --exclude"
+"$S" unpack --help | grep -q -- "--root" || fail "unpack --help misses --root"
+"$S" --version | grep -Eq '^shmstack [0-9]+\.[0-9]+\.[0-9]+$' || fail "--version"
+rc=0; "$S" 2>"$T/err" || rc=$?
+[[ $rc -eq 2 ]] && grep -q "^Usage: shmstack COMMAND" "$T/err" || fail "no arguments: want the overview on stderr and exit 2"
+echo "help ok"
