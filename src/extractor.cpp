@@ -160,16 +160,18 @@ void Extractor::extract(TarReader& reader, archive_entry* entry) {
   if (hardlink) {
     EntryPath target = normalize_entry_path(hardlink);
     if (!target.problem.empty()) refuse(raw, "hard link target " + quote(hardlink) + ": " + target.problem);
+    if (target.path == path) refuse(raw, "hard link to itself");
     auto it = known_.find(target.path);
     if (it == known_.end() || it->second == Kind::directory)
       refuse(raw, "hard link to " + quote(hardlink) + ", which is not an earlier file of this archive");
+    Kind kind = it->second;  // make_room may change the map
     make_room(raw, path, false);
     writers_->drain();  // the target's content must be complete
     if (::linkat(fd_, target.path.c_str(), fd_, path.c_str(), 0) != 0) {
       int saved = errno;
       throw_system_error("cannot create hard link " + quote(path) + " in " + quote(staging_path_), saved);
     }
-    known_[path] = it->second;
+    known_[path] = kind;
     return;
   }
 

@@ -216,7 +216,15 @@ TarReader::TarReader(ByteSource& source, unsigned threads) : impl_(std::make_uni
   if (s.shmstack) {
     s.start_shmstack(threads);
   } else {
-    archive_read_support_filter_all(s.ar);
+    // Only filters libarchive does in-process (Debian links zlib, bzip2,
+    // liblzma, libzstd, liblz4): never one that would run an external
+    // program, which compute nodes may lack and MPI forbids (no fork).
+    archive_read_support_filter_gzip(s.ar);
+    archive_read_support_filter_bzip2(s.ar);
+    archive_read_support_filter_xz(s.ar);
+    archive_read_support_filter_lzma(s.ar);
+    archive_read_support_filter_zstd(s.ar);
+    archive_read_support_filter_lz4(s.ar);
   }
   if (archive_read_open2(s.ar, impl_.get(), nullptr, &Impl::read_callback, nullptr, nullptr) !=
       ARCHIVE_OK) {
