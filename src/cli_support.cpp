@@ -2,6 +2,7 @@
 
 #include <sched.h>
 
+#include <cctype>
 #include <iostream>
 #include <sstream>
 #include <thread>
@@ -21,16 +22,27 @@ std::string help_text(const CommandSpec& spec, const po::options_description& op
 }
 
 bool parse(const CommandSpec& spec, const std::vector<std::string>& args, po::options_description& options,
-           const po::positional_options_description& positional, po::variables_map& vm) {
+           const po::options_description& arguments, const po::positional_options_description& positional,
+           po::variables_map& vm) {
   options.add_options()("help,h", "show this help and exit");
   options.add_options()("verbose,v", "say what is being done, with timings");
+  po::options_description all;
+  all.add(options).add(arguments);
   try {
-    po::store(po::command_line_parser(args).options(options).positional(positional).run(), vm);
+    po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
     if (vm.count("help")) {
       std::cout << help_text(spec, options);
       return false;
     }
     po::notify(vm);
+  } catch (const po::required_option& e) {
+    std::string name = e.get_option_name();  // "--stack"
+    std::string bare = name.substr(name.find_first_not_of('-'));
+    if (arguments.find_nothrow(bare, false)) {
+      for (char& c : bare) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      throw UsageError(std::string(spec.name) + ": missing " + bare + " argument");
+    }
+    throw UsageError(std::string(spec.name) + ": " + e.what());
   } catch (const po::error& e) {
     throw UsageError(std::string(spec.name) + ": " + e.what());
   }

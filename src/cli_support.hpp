@@ -17,10 +17,13 @@ struct CommandSpec {
   const char* details;  // paragraphs after the usage line, may be ""
 };
 
-// Parses `args` (the words after the command name). Returns false when --help
-// was given (after printing the help). Throws UsageError on bad input.
+// Parses `args` (the words after the command name). `options` are listed by
+// --help; `arguments` are the positional ones, shown in the usage line only.
+// Returns false when --help was given (after printing the help). Throws
+// UsageError on bad input.
 bool parse(const CommandSpec& spec, const std::vector<std::string>& args, po::options_description& options,
-           const po::positional_options_description& positional, po::variables_map& vm);
+           const po::options_description& arguments, const po::positional_options_description& positional,
+           po::variables_map& vm);
 
 std::string help_text(const CommandSpec& spec, const po::options_description& options);
 

@@ -25,8 +25,9 @@ int cmd_pack(const Args& args) {
   unsigned threads = default_threads();
   int level = 1;
   std::vector<std::string> excludes;
+  po::options_description arguments;
+  arguments.add_options()("dir", po::value(&dir)->required()->value_name("DIR"), "directory to pack");
   options.add_options()
-      ("dir", po::value(&dir)->required()->value_name("DIR"), "directory to pack")
       ("output,o", po::value(&output)->required()->value_name("STACK.tar.lz4"), "archive to write")
       ("name", po::value(&name)->value_name("N"), "stack name (default: DIR's base name)")
       ("threads,j", po::value(&threads)->value_name("T"), "compression threads (default: all cores)")
@@ -39,7 +40,7 @@ int cmd_pack(const Args& args) {
   po::positional_options_description positional;
   positional.add("dir", 1);
   po::variables_map vm;
-  if (!parse(kPackSpec, args, options, positional, vm)) return 0;
+  if (!parse(kPackSpec, args, options, arguments, positional, vm)) return 0;
   if (threads == 0) throw UsageError("pack: -j must be at least 1");
   if (level < -100 || level > 12) throw UsageError("pack: --level must be between -100 and 12");
 

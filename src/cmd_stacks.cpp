@@ -44,7 +44,7 @@ int cmd_list(const Args& args) {
   options.add_options()("json", "print a JSON array");
   add_root_option(options);
   po::variables_map vm;
-  if (!parse(kListSpec, args, options, {}, vm)) return 0;
+  if (!parse(kListSpec, args, options, {}, {}, vm)) return 0;
 
   UserRoot root(root_from(vm), false);
   std::vector<InstalledStack> stacks = root.list();
@@ -80,12 +80,13 @@ int cmd_list(const Args& args) {
 int cmd_rm(const Args& args) {
   po::options_description options("Options");
   std::vector<std::string> keys;
-  options.add_options()("stack", po::value(&keys)->required()->value_name("NAME|ID"), "stacks to remove");
+  po::options_description arguments;
+  arguments.add_options()("stack", po::value(&keys)->required()->value_name("NAME|ID"), "stacks to remove");
   add_root_option(options);
   po::positional_options_description positional;
   positional.add("stack", -1);
   po::variables_map vm;
-  if (!parse(kRmSpec, args, options, positional, vm)) return 0;
+  if (!parse(kRmSpec, args, options, arguments, positional, vm)) return 0;
 
   UserRoot root(root_from(vm), false);
   std::vector<InstalledStack> stacks = root.list();

@@ -29,8 +29,9 @@ int cmd_unpack(const Args& args) {
   po::options_description options("Options");
   std::vector<std::string> stacks;
   unsigned threads = default_threads();
+  po::options_description arguments;
+  arguments.add_options()("stack", po::value(&stacks)->required()->value_name("STACK"), "archives to install");
   options.add_options()
-      ("stack", po::value(&stacks)->required()->value_name("STACK"), "archives to install")
       ("threads,j", po::value(&threads)->value_name("T"),
        "decompression threads, and as many file writers (default: all cores)")
       ("quiet,q", "no progress bar");
@@ -38,7 +39,7 @@ int cmd_unpack(const Args& args) {
   po::positional_options_description positional;
   positional.add("stack", -1);
   po::variables_map vm;
-  if (!parse(kUnpackSpec, args, options, positional, vm)) return 0;
+  if (!parse(kUnpackSpec, args, options, arguments, positional, vm)) return 0;
   if (threads == 0) throw UsageError("unpack: -j must be at least 1");
 
   InstallOptions install_options;
@@ -64,13 +65,13 @@ int cmd_unpack(const Args& args) {
 int cmd_info(const Args& args) {
   po::options_description options("Options");
   std::string stack;
-  options.add_options()
-      ("stack", po::value(&stack)->required()->value_name("STACK"), "archive to describe")
-      ("json", "print the manifest as JSON");
+  po::options_description arguments;
+  arguments.add_options()("stack", po::value(&stack)->required()->value_name("STACK"), "archive to describe");
+  options.add_options()("json", "print the manifest as JSON");
   po::positional_options_description positional;
   positional.add("stack", 1);
   po::variables_map vm;
-  if (!parse(kInfoSpec, args, options, positional, vm)) return 0;
+  if (!parse(kInfoSpec, args, options, arguments, positional, vm)) return 0;
 
   FileSource source(stack);
   TarReader reader(source, 0);

@@ -9,7 +9,7 @@ clean() { no_leftovers; [[ $(installed_count) -eq 0 ]] || fail "a stack was inst
 # usage
 expect_fail 2 "unknown command 'frobnicate'" "$S" frobnicate
 expect_fail 2 "pack: .*output.* is required" "$S" pack "$T/src"
-expect_fail 2 "unpack: .*stack.* is required" "$S" unpack
+expect_fail 2 "unpack: missing STACK argument" "$S" unpack
 expect_fail 2 "invalid --name 'a/b'" "$S" pack "$T/src" -o "$T/x.tar.lz4" --name a/b
 
 # pack: bad source or destination, no partial output
