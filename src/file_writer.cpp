@@ -95,25 +95,39 @@ void FileWriterPool::check_failed() {
   check_cancelled();
 }
 
+namespace {
+constexpr std::size_t kBatchFiles = 64;
+constexpr std::size_t kBatchBytes = std::size_t{1} << 20;
+}  // namespace
+
 void FileWriterPool::submit(FileJob&& job) {
   if (threads_.empty()) {
     check_cancelled();
     write_job(job);
     return;
   }
+  pending_bytes_ += job.size;
+  pending_.push_back(std::move(job));
+  if (pending_.size() >= kBatchFiles || pending_bytes_ >= kBatchBytes) flush();
+}
+
+void FileWriterPool::flush() {
+  if (pending_.empty()) return;
   std::unique_lock lock(mutex_);
-  std::size_t size = job.size;
   for (;;) {
     check_failed();
-    if (bytes_ == 0 || bytes_ + size <= max_bytes_) break;
+    if (bytes_ == 0 || bytes_ + pending_bytes_ <= max_bytes_) break;
     space_cv_.wait_for(lock, std::chrono::milliseconds(100));
   }
-  bytes_ += size;
-  queue_.push_back(std::move(job));
+  bytes_ += pending_bytes_;
+  queue_.emplace_back(std::move(pending_), pending_bytes_);
+  pending_ = Batch();
+  pending_bytes_ = 0;
   work_cv_.notify_one();
 }
 
 void FileWriterPool::drain() {
+  flush();
   std::unique_lock lock(mutex_);
   for (;;) {
     check_failed();
@@ -127,22 +141,24 @@ void FileWriterPool::work() {
   for (;;) {
     work_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
     if (stopping_) return;
-    FileJob job = std::move(queue_.front());
+    auto [batch, bytes] = std::move(queue_.front());
     queue_.pop_front();
     ++busy_;
     bool skip = error_ != nullptr;  // after a failure, jobs are only discarded
     lock.unlock();
     std::exception_ptr failed;
-    if (!skip) {
+    for (const FileJob& job : batch) {
+      if (skip || failed) break;
       try {
         write_job(job);
       } catch (...) {
         failed = std::current_exception();
       }
     }
+    batch.clear();
     lock.lock();
     --busy_;
-    bytes_ -= job.size;
+    bytes_ -= bytes;
     if (failed && !error_) error_ = failed;
     space_cv_.notify_all();
   }

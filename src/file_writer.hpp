@@ -3,10 +3,14 @@
 // Creating many small files is bound by system calls (open, write, futimens,
 // close), not by bandwidth, and tmpfs lets several threads create files at
 // once. The extractor hands each small file, with its whole content, to this
-// pool; large files it writes itself, block by block. Jobs hold their data, so
-// the bytes in flight are capped (`max_bytes_in_flight`): submit() blocks
-// beyond it. The first failure is kept and rethrown by the next submit() or
-// drain(). With zero threads, submit() writes inline.
+// pool; large files it writes itself, block by block. Jobs are handed over in
+// batches (up to kBatchFiles files or kBatchBytes bytes): one queue operation
+// and one wake-up per batch instead of per file, and consecutive files --
+// usually one directory's -- go to one writer, so writers rarely contend for
+// the same directory. Jobs hold their data, so the bytes in flight are capped
+// (`max_bytes_in_flight`): submit() blocks beyond it. The first failure is
+// kept and rethrown by the next submit() or drain(). With zero threads,
+// submit() writes inline.
 //
 // Files are created with O_EXCL | O_NOFOLLOW relative to the directory fd: a
 // file can never be written through a symlink or over an existing file.
@@ -23,6 +27,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace shmstack {
@@ -53,10 +58,14 @@ class FileWriterPool {
   void drain();
 
  private:
+  using Batch = std::vector<FileJob>;
   void work();
   void write_job(const FileJob& job);
   void check_failed();
+  void flush();  // hands the pending batch to the writers
 
+  Batch pending_;  // filled by the submitting thread only
+  std::size_t pending_bytes_ = 0;
   int dirfd_;
   std::string shown_dir_;
   std::size_t max_bytes_;
@@ -64,7 +73,7 @@ class FileWriterPool {
   std::size_t busy_ = 0;
   bool stopping_ = false;
   std::exception_ptr error_;
-  std::deque<FileJob> queue_;
+  std::deque<std::pair<Batch, std::size_t>> queue_;  // batch and its bytes
   std::mutex mutex_;
   std::condition_variable work_cv_, space_cv_;
   std::vector<std::thread> threads_;
