@@ -6,6 +6,7 @@
 #include "error.hpp"
 #include "log.hpp"
 #include "pack.hpp"
+#include "path_check.hpp"
 #include "progress.hpp"
 
 namespace shmstack::cli {
@@ -43,6 +44,8 @@ int cmd_pack(const Args& args) {
   if (!parse(kPackSpec, args, options, arguments, positional, vm)) return 0;
   if (threads == 0) throw UsageError("pack: -j must be at least 1");
   if (level < -100 || level > 12) throw UsageError("pack: --level must be between -100 and 12");
+  if (std::string problem = check_stack_name(name); !name.empty() && !problem.empty())
+    throw UsageError("pack: invalid --name " + quote(name) + ": " + problem);
 
   PackOptions pack_options{dir, name, threads, level, excludes, Progress::wanted(vm.count("quiet") > 0)};
   auto start = std::chrono::steady_clock::now();

@@ -222,7 +222,7 @@ PackPlan plan_pack(const PackOptions& options) {
   m.source = absolute(options.dir);
   m.name = options.name.empty() ? sanitize_stack_name(base_name(m.source)) : options.name;
   if (std::string problem = check_stack_name(m.name); !problem.empty())
-    throw UsageError("invalid --name " + quote(m.name) + ": " + problem);
+    throw Error("cannot pack " + quote(options.dir), "invalid stack name " + quote(m.name) + ": " + problem);
   m.created = utc_now_iso8601();
   m.host = host_name();
   m.tool = std::string("shmstack ") + kVersion;
