@@ -3,6 +3,7 @@
 #include <sched.h>
 
 #include <cctype>
+#include <algorithm>
 #include <iostream>
 #include <sstream>
 #include <thread>
@@ -50,14 +51,12 @@ bool parse(const CommandSpec& spec, const std::vector<std::string>& args, po::op
   return true;
 }
 
-unsigned default_threads() {
-  cpu_set_t set;
-  if (sched_getaffinity(0, sizeof set, &set) == 0) {
-    int n = CPU_COUNT(&set);
-    if (n > 0) return static_cast<unsigned>(n);
-  }
+unsigned default_threads(unsigned cap) {
   unsigned n = std::thread::hardware_concurrency();
-  return n ? n : 1;
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
+    n = static_cast<unsigned>(CPU_COUNT(&set));
+  return std::max(1u, std::min(n, cap));
 }
 
 void add_root_option(po::options_description& options) {

@@ -27,8 +27,9 @@ bool parse(const CommandSpec& spec, const std::vector<std::string>& args, po::op
 
 std::string help_text(const CommandSpec& spec, const po::options_description& options);
 
-// Default for -j: the cores this process may run on.
-unsigned default_threads();
+// Default for -j: the cores this process may run on, at most `cap` (more
+// threads only cost memory once LZ4 and the file system are saturated).
+unsigned default_threads(unsigned cap);
 
 // Options shared by commands that work on a node's stack root.
 void add_root_option(po::options_description& options);

@@ -23,7 +23,7 @@ const CommandSpec kPackSpec = {
 int cmd_pack(const Args& args) {
   po::options_description options("Options");
   std::string dir, output, name;
-  unsigned threads = default_threads();
+  unsigned threads = default_threads(16);
   int level = 1;
   std::vector<std::string> excludes;
   po::options_description arguments;
@@ -31,7 +31,7 @@ int cmd_pack(const Args& args) {
   options.add_options()
       ("output,o", po::value(&output)->required()->value_name("STACK.tar.lz4"), "archive to write")
       ("name", po::value(&name)->value_name("N"), "stack name (default: DIR's base name)")
-      ("threads,j", po::value(&threads)->value_name("T"), "compression threads (default: all cores)")
+      ("threads,j", po::value(&threads)->value_name("T"), "compression threads (default: all cores, at most 16)")
       ("level", po::value(&level)->value_name("L"),
        "LZ4 level: 1 fast (default), 3-12 high compression, negative = faster")
       ("exclude", po::value(&excludes)->composing()->value_name("GLOB"),

@@ -28,12 +28,12 @@ const CommandSpec kInfoSpec = {"info", "info STACK [options]", "Print the manife
 int cmd_unpack(const Args& args) {
   po::options_description options("Options");
   std::vector<std::string> stacks;
-  unsigned threads = default_threads();
+  unsigned threads = default_threads(8);
   po::options_description arguments;
   arguments.add_options()("stack", po::value(&stacks)->required()->value_name("STACK"), "archives to install");
   options.add_options()
       ("threads,j", po::value(&threads)->value_name("T"),
-       "decompression threads, and as many file writers (default: all cores)")
+       "decompression threads, and as many file writers (default: all cores, at most 8)")
       ("quiet,q", "no progress bar");
   add_root_option(options);
   po::positional_options_description positional;

@@ -15,7 +15,7 @@ namespace shmstack {
 namespace {
 
 constexpr std::size_t kSmallFile = std::size_t{1} << 20;        // pooled writes up to this size
-constexpr std::size_t kBytesInFlight = std::size_t{32} << 20;  // cap on queued file data
+constexpr std::size_t kBytesInFlight = std::size_t{16} << 20;  // cap on queued file data
 
 timespec entry_mtime(archive_entry* entry) {
   if (!archive_entry_mtime_is_set(entry)) return {0, UTIME_OMIT};
