@@ -106,6 +106,10 @@ void FileWriterPool::submit(FileJob&& job) {
     write_job(job);
     return;
   }
+  if (failed_ || cancel_requested()) {
+    std::lock_guard lock(mutex_);
+    check_failed();
+  }
   pending_bytes_ += job.size;
   pending_.push_back(std::move(job));
   if (pending_.size() >= kBatchFiles || pending_bytes_ >= kBatchBytes) flush();
@@ -159,7 +163,10 @@ void FileWriterPool::work() {
     lock.lock();
     --busy_;
     bytes_ -= bytes;
-    if (failed && !error_) error_ = failed;
+    if (failed && !error_) {
+      error_ = failed;
+      failed_ = true;
+    }
     space_cv_.notify_all();
   }
 }

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -73,6 +74,7 @@ class FileWriterPool {
   std::size_t busy_ = 0;
   bool stopping_ = false;
   std::exception_ptr error_;
+  std::atomic<bool> failed_{false};  // error_ is set: lets submit() check without locking
   std::deque<std::pair<Batch, std::size_t>> queue_;  // batch and its bytes
   std::mutex mutex_;
   std::condition_variable work_cv_, space_cv_;

@@ -12,7 +12,7 @@ namespace {
 std::string g_prefix;
 std::atomic<bool> g_verbose{false};
 
-void emit(const char* kind, const char* format, std::va_list args) {
+__attribute__((format(printf, 2, 0))) void emit(const char* kind, const char* format, std::va_list args) {
   char body[2048];
   std::vsnprintf(body, sizeof body, format, args);
   std::string line = g_prefix + "shmstack: " + kind + body + "\n";

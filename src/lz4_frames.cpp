@@ -56,6 +56,7 @@ Compressor::~Compressor() { LZ4F_freeCompressionContext(static_cast<LZ4F_cctx*>(
 
 std::size_t Compressor::encode(const char* src, std::size_t size, std::uint64_t seq,
                                std::vector<char>& out) {
+  if (size == 0) throw Error("lz4 compression", "an empty chunk cannot be a frame");
   LZ4F_preferences_t prefs = preferences(level_, size);
   std::size_t bound = LZ4F_compressFrameBound(size, &prefs) + kTrailerSize;
   if (out.size() < bound) out.resize(bound);

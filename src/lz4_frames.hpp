@@ -45,7 +45,8 @@ class Compressor {
   Compressor(const Compressor&) = delete;
   Compressor& operator=(const Compressor&) = delete;
   // Writes frame + trailer for src[0, size) into `out` (resized to fit) and
-  // returns the encoded size.
+  // returns the encoded size. `size` must be at least 1: LZ4F omits the
+  // content size of an empty frame, and readers require it.
   std::size_t encode(const char* src, std::size_t size, std::uint64_t seq, std::vector<char>& out);
   int level() const { return level_; }
 

@@ -118,6 +118,11 @@ Manifest parse_manifest(std::string_view text, const std::string& where) {
   Manifest m;
   try {
     auto j = nlohmann::json::parse(text);
+    for (const char* key : {"format", "entries", "bytes"})
+      if (!j.at(key).is_number_unsigned())
+        throw Error("invalid manifest in " + where, std::string("'") + key + "' is not a non-negative integer");
+    if (j.contains("disk_bytes") && !j["disk_bytes"].is_number_unsigned())
+      throw Error("invalid manifest in " + where, "'disk_bytes' is not a non-negative integer");
     m.format = j.at("format").get<int>();
     if (m.format != kManifestFormat)
       throw Error("invalid manifest in " + where,

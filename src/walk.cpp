@@ -99,10 +99,17 @@ class Walker {
       entries.push_back(std::move(e));
     } else if (S_ISLNK(st.st_mode)) {
       e.type = WalkEntry::Type::symlink;
-      std::string target(static_cast<std::size_t>(st.st_size) + 1, '\0');
-      ssize_t n = ::readlinkat(dirfd, name.c_str(), target.data(), target.size());
-      if (n < 0) throw_errno("cannot read symlink", shown(path));
-      target.resize(static_cast<std::size_t>(n));
+      // st_size may be 0 (some file systems) or stale: grow until the target fits.
+      std::string target(std::max<std::size_t>(static_cast<std::size_t>(st.st_size) + 1, 256), '\0');
+      for (;;) {
+        ssize_t n = ::readlinkat(dirfd, name.c_str(), target.data(), target.size());
+        if (n < 0) throw_errno("cannot read symlink", shown(path));
+        if (static_cast<std::size_t>(n) < target.size()) {
+          target.resize(static_cast<std::size_t>(n));
+          break;
+        }
+        target.resize(target.size() * 2);
+      }
       e.link = std::move(target);
       entries.push_back(std::move(e));
     } else {
