@@ -81,9 +81,11 @@ if [[ $(id -u) -eq 0 ]]; then
   [[ -z $(ls -A "$T/r3/shmstack-0") ]] || fail "wrote into a foreign-owned root"
   # unwritable root, as an ordinary user
   if command -v setpriv >/dev/null; then
+    # (a copy of the binary: the build tree may not be reachable by that user)
     mkdir -p "$T/r4"; chmod 755 "$T/r4"; chmod o+rx "$T"; chmod o+r "$T/good.tar.lz4"
+    install -m 755 "$S" "$T/shmstack-copy"
     expect_fail 1 "cannot create '$T/r4/shmstack-65534': Permission denied" \
-      setpriv --reuid=65534 --regid=65534 --clear-groups "$S" unpack "$T/good.tar.lz4" --root "$T/r4"
+      setpriv --reuid=65534 --regid=65534 --clear-groups "$T/shmstack-copy" unpack "$T/good.tar.lz4" --root "$T/r4"
   fi
   # not enough space: refused before writing, naming the node and both sizes
   if unshare -m true 2>/dev/null; then
