@@ -1,7 +1,7 @@
 # Bad input: each case is one line on stderr naming what and why, exit 1
 # (2 for usage), and nothing left behind: no stack, no staging, no output.
-source "$(dirname "$0")/lib.sh"
-source "$E2E_DIR/make_tree.sh"
+source "$(dirname "$0")/lib.bash"
+source "$E2E_DIR/make_tree.bash"
 make_tree "$T/src"
 "$S" pack "$T/src" -o "$T/good.tar.lz4"
 clean() { no_leftovers; [[ $(installed_count) -eq 0 ]] || fail "a stack was installed"; }

@@ -1,8 +1,8 @@
 # Concurrent installs of one stack on one node install it exactly once and
 # every installer sees the complete stack; an install racing an rm leaves
 # either a complete stack or none, never a half one.
-source "$(dirname "$0")/lib.sh"
-source "$E2E_DIR/make_tree.sh"
+source "$(dirname "$0")/lib.bash"
+source "$E2E_DIR/make_tree.bash"
 make_tree "$T/src"
 head -c 20000000 /dev/urandom >"$T/src/pkg/sub/random-20M.bin"
 "$S" pack "$T/src" -o "$T/s.tar.lz4"

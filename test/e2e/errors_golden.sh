@@ -1,7 +1,7 @@
 # User-facing error text, compared with a golden file (golden/errors.txt):
 # the wording of messages is part of the interface. Paths are shown as $T.
 # To accept a deliberate change: UPDATE_GOLDEN=1 ctest -R errors_golden
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib.bash"
 mkdir -p "$T/src"; echo x >"$T/src/f"
 "$S" pack "$T/src" -o "$T/good.tar.lz4" -q
 head -c 5000 /dev/urandom >"$T/random.bin"

@@ -1,6 +1,6 @@
 # Every command answers --help with its usage and options (exit 0); the
 # overview lists every command; --version prints the version.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib.bash"
 "$S" --help >"$T/overview"
 for cmd in pack unpack info list rm; do
   grep -q "^  $cmd " "$T/overview" || fail "overview does not list $cmd"

@@ -1,6 +1,6 @@
 # Hostile archives (DESIGN §9): each is refused with a message naming the
 # entry; nothing is written outside the staging directory, none is left.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib.bash"
 mkdir -p "$T/h"
 python3 "$E2E_DIR/make_hostile.py" "$T/h"
 rm -f /tmp/shmstack-evil-*

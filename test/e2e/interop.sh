@@ -1,7 +1,7 @@
 # Interoperability, both ways: standard tools extract what pack makes, and
 # unpack installs archives that standard tools make (lz4, gzip, zstd, plain).
-source "$(dirname "$0")/lib.sh"
-source "$E2E_DIR/make_tree.sh"
+source "$(dirname "$0")/lib.bash"
+source "$E2E_DIR/make_tree.bash"
 need_tool lz4; need_tool bsdtar; need_tool zstd
 make_tree "$T/src"
 "$S" pack "$T/src" -o "$T/s.tar.lz4"

@@ -1,6 +1,6 @@
 # A file larger than 2 GiB (fully written, not sparse) survives pack and
 # unpack byte for byte, and memory stays bounded on both sides.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib.bash"
 avail=$(df --output=avail -k "$T" | tail -n 1)
 ((avail > 6 * 1024 * 1024)) || skip "needs 6 GiB free in $T"
 mkdir -p "$T/src/data"

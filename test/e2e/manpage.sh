@@ -1,6 +1,6 @@
 # The man page documents every command and every long option that --help
 # shows, and renders.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib.bash"
 page_src="$E2E_DIR/../../doc/shmstack.1.scd"
 [[ -f $page_src ]] || fail "no man page source at $page_src"
 for cmd in $("$S" --help | awk '/^Commands:/{on=1; next} on && /^  [a-z]/{print $1}'); do

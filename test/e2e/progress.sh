@@ -1,7 +1,7 @@
 # A progress bar is drawn when stderr is a terminal (and only then), and
 # -q turns it off. Both runs are made slow on purpose (high compression
 # level; an archive fed through a FIFO that pauses) so the bar must appear.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib.bash"
 need_tool script
 mkdir -p "$T/src"
 for i in 1 2 3 4; do seq 1 1500000 >"$T/src/seq$i.txt"; done

@@ -1,8 +1,8 @@
 # Round trip: pack a tree with every kind of entry, install it, compare the
 # trees exactly (content, modes, mtimes, link targets, hard links); serial
 # (-j 1) and parallel modes; reuse of an installed stack; list and rm.
-source "$(dirname "$0")/lib.sh"
-source "$E2E_DIR/make_tree.sh"
+source "$(dirname "$0")/lib.bash"
+source "$E2E_DIR/make_tree.bash"
 make_tree "$T/src"
 
 "$S" pack "$T/src" -o "$T/a.tar.lz4" -j 1 --name demo

@@ -1,7 +1,7 @@
 # SIGTERM and SIGINT during an install: the staging directory is removed, no
 # stack appears, and the exit status is 128 + the signal. The archive comes
 # through a FIFO whose writer stalls mid-stream, so the timing is certain.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib.bash"
 mkdir -p "$T/src"
 head -c 12000000 /dev/urandom >"$T/src/a.bin"
 head -c 12000000 /dev/urandom >"$T/src/b.bin"

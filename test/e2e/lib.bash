@@ -1,5 +1,5 @@
 # Common helpers for end-to-end scenarios. Source it first:
-#   source "$(dirname "$0")/lib.sh"
+#   source "$(dirname "$0")/lib.bash"
 # Gives: $S (the shmstack binary), $T (a private temporary directory, removed
 # at exit), $ROOT (a stack root under $T, exported as SHMSTACK_ROOT), and the
 # helpers below. Never touches $HOME or the real /dev/shm.
