@@ -30,6 +30,7 @@ bool is_reserved(const std::string& path) {
 
 Extractor::Extractor(int staging_fd, std::string staging_path, ExtractOptions options)
     : fd_(staging_fd), staging_path_(std::move(staging_path)), options_(std::move(options)) {
+  if (options_.max_entries < (std::uint64_t{1} << 22)) known_.reserve(options_.max_entries + 2);
   known_.emplace("", Kind::directory);
   known_.emplace(".shmstack", Kind::directory);  // made by the installer
   writers_ = std::make_unique<FileWriterPool>(fd_, staging_path_, options_.writer_threads,
@@ -102,19 +103,30 @@ void Extractor::write_file(TarReader& reader, archive_entry* entry, const std::s
 
   if (size <= kSmallFile && writers_) {
     auto n = static_cast<std::size_t>(size);
-    FileJob job{path, mode, mtime, std::unique_ptr<char[]>(new char[n]), n};
-    std::size_t filled = 0;  // bytes before this are set; a sparse entry's holes read as zeros
-    for (;;) {
-      TarReader::Block block = reader.read_block();
-      if (block.size == 0) break;
-      auto at = static_cast<std::uint64_t>(block.offset);
-      if (block.offset < 0 || at < filled || at + block.size > size)
-        refuse(path, "entry data runs past its declared size");
-      std::memset(job.data.get() + filled, 0, static_cast<std::size_t>(at) - filled);
-      std::memcpy(job.data.get() + at, block.data, block.size);
-      filled = static_cast<std::size_t>(at) + block.size;
+    FileJob job;
+    job.path = path;
+    job.mode = mode;
+    job.mtime = mtime;
+    TarReader::Block block = reader.read_block();
+    if (block.keep && block.offset == 0 && block.size == n) {
+      // The whole file lies in one decoded chunk: the job holds the chunk, no copy.
+      job.data = block.data;
+      job.size = n;
+      job.keep = std::move(block.keep);
+      if (reader.read_block().size != 0) refuse(path, "entry data runs past its declared size");
+    } else {
+      char* buffer = job.allocate(n);
+      std::size_t filled = 0;  // bytes before this are set; a sparse entry's holes read as zeros
+      for (; block.size != 0; block = reader.read_block()) {
+        auto at = static_cast<std::uint64_t>(block.offset);
+        if (block.offset < 0 || at < filled || at + block.size > size)
+          refuse(path, "entry data runs past its declared size");
+        std::memset(buffer + filled, 0, static_cast<std::size_t>(at) - filled);
+        std::memcpy(buffer + at, block.data, block.size);
+        filled = static_cast<std::size_t>(at) + block.size;
+      }
+      std::memset(buffer + filled, 0, n - filled);
     }
-    std::memset(job.data.get() + filled, 0, n - filled);
     writers_->submit(std::move(job));
     return;
   }

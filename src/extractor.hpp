@@ -53,6 +53,8 @@ class Extractor {
   void extract(TarReader& reader, archive_entry* entry);
   // Waits for pending writes and applies directory modes and mtimes.
   void finish();
+  // Hands small files gathered so far to the writers (see TarReader's wait hook).
+  void flush() { writers_->flush(); }
 
   std::uint64_t entries() const { return entries_; }
   std::uint64_t bytes() const { return bytes_; }

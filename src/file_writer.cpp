@@ -72,7 +72,7 @@ FileWriterPool::~FileWriterPool() {
 void FileWriterPool::write_job(const FileJob& job) {
   int fd = create_file(dirfd_, job.path, job.mode, shown_dir_);
   if (job.size > 0) {
-    const char* p = job.data.get();
+    const char* p = job.data;
     std::size_t left = job.size;
     while (left > 0) {
       ssize_t n = ::write(fd, p, left);

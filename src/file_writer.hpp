@@ -37,8 +37,18 @@ struct FileJob {
   std::string path;  // relative to the directory fd
   mode_t mode = 0644;
   timespec mtime{0, UTIME_OMIT};
-  std::unique_ptr<char[]> data;  // `size` bytes, not zero-initialised
+  const char* data = nullptr;  // `size` bytes, valid while `keep` is held:
   std::size_t size = 0;
+  std::shared_ptr<const void> keep;  // a decoded chunk (no copy), or the job's own buffer
+
+  // Gives the job its own buffer of `n` bytes (not zero-initialised) to fill.
+  char* allocate(std::size_t n) {
+    std::shared_ptr<char[]> buffer(new char[n]);
+    data = buffer.get();
+    size = n;
+    keep = std::move(buffer);
+    return const_cast<char*>(data);
+  }
 };
 
 // Opens `path` under `dirfd` for writing a new file (O_EXCL|O_NOFOLLOW).
@@ -56,6 +66,8 @@ class FileWriterPool {
   FileWriterPool& operator=(const FileWriterPool&) = delete;
 
   void submit(FileJob&& job);
+  // Hands any batch still being gathered to the writers (without waiting).
+  void flush();
   void drain();
 
  private:
@@ -63,7 +75,6 @@ class FileWriterPool {
   void work();
   void write_job(const FileJob& job);
   void check_failed();
-  void flush();  // hands the pending batch to the writers
 
   Batch pending_;  // filled by the submitting thread only
   std::size_t pending_bytes_ = 0;

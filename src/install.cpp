@@ -91,6 +91,13 @@ InstallResult install_archive(ByteSource& source, const Manifest& fallback, cons
     UmaskGuard umask_off;
     Progress progress("installing " + manifest.name, source.size_hint(), options.progress);
     Extractor extractor(staging.fd(), staging.path(), extract_options);
+    // Small files hold their decoded chunk until written; before the reader
+    // waits for a free chunk, they must be on their way to the writers.
+    reader.set_wait_hook([&extractor] { extractor.flush(); });
+    struct ClearHook {
+      TarReader& reader;
+      ~ClearHook() { reader.set_wait_hook(nullptr); }
+    } clear_hook{reader};
     archive_entry* entry = has_manifest ? reader.next_header() : first;
     std::uint64_t seen = reader.bytes_in();
     for (; entry; entry = reader.next_header()) {

@@ -55,6 +55,8 @@ struct TarReader::Impl {
   std::unique_ptr<ChunkPipeline<FrameChunk>> pipeline;
   std::thread reader;
   FrameChunk* current = nullptr;
+  std::shared_ptr<const void> current_use;  // the parser's hold on `current`
+  std::function<void()> wait_hook;
 
   // generic path
   std::vector<char> block;
@@ -64,6 +66,7 @@ struct TarReader::Impl {
   // Runs whether TarReader's constructor completed or threw after starting
   // the reader thread: stop the pipeline, unblock and join the reader.
   ~Impl() {
+    current_use.reset();
     if (pipeline) {
       pipeline->fail(std::make_exception_ptr(Error("reader", "stopped")));
       source.interrupt();
@@ -162,9 +165,14 @@ struct TarReader::Impl {
   la_ssize_t read(const void** out) {
     try {
       if (shmstack) {
-        if (current) pipeline->release(*current);
-        current = pipeline->next();
-        if (!current) return 0;
+        current_use.reset();  // the chunk returns to the pool once no job holds it
+        current = nullptr;
+        if (wait_hook) wait_hook();
+        FrameChunk* chunk = pipeline->next();
+        if (!chunk) return 0;
+        ChunkPipeline<FrameChunk>* p = pipeline.get();
+        current = chunk;
+        current_use = std::shared_ptr<const void>(chunk, [p, chunk](const void*) { p->release(*chunk); });
         *out = current->out.data();
         return static_cast<la_ssize_t>(current->out_size);
       }
@@ -269,13 +277,19 @@ TarReader::Block TarReader::read_block() {
   std::size_t size = 0;
   la_int64_t offset = 0;
   int r = archive_read_data_block(s.ar, &data, &size, &offset);
-  if (r == ARCHIVE_EOF) return {nullptr, 0, offset};
+  if (r == ARCHIVE_EOF) return {nullptr, 0, offset, nullptr};
   if (r < ARCHIVE_WARN) {
     if (s.error) std::rethrow_exception(s.error);
     fail(archive_error_string(s.ar) ? archive_error_string(s.ar) : "damaged entry data", true);
   }
-  return {static_cast<const char*>(data), size, offset};
+  Block block{static_cast<const char*>(data), size, offset, nullptr};
+  if (s.current && block.data >= s.current->out.data() &&
+      block.data + size <= s.current->out.data() + s.current->out_size)
+    block.keep = s.current_use;
+  return block;
 }
+
+void TarReader::set_wait_hook(std::function<void()> hook) { impl_->wait_hook = std::move(hook); }
 
 std::string TarReader::compression() const {
   if (impl_->shmstack) return "shmstack-lz4";

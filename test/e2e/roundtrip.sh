@@ -43,4 +43,22 @@ no_leftovers
 dest=$("$S" unpack "$T/c.tar.lz4")
 [[ ! -e $dest/pkg/sub/exactly-1MiB.bin && ! -e "$dest/odd dir ü" && -e $dest/pkg/sub/seq.txt ]] || fail "--exclude not honoured"
 [[ $(basename "$dest") == src-* ]] || fail "default name is not the directory's name"
+# Many small files, the smallest chunk pool (-j 1: 4 chunks) and the default:
+# files are written straight from the decoded chunks, which must neither run
+# out (deadlock) nor be reused before the files in them are written.
+python3 - "$T/many" <<'PY'
+import os, random, sys
+random.seed(7)
+for i in range(4000):
+    d = os.path.join(sys.argv[1], "d%02d" % (i % 37))
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "f%05d" % i), "wb") as f:
+        f.write(random.randbytes(random.randint(0, 9000)))
+PY
+"$S" pack "$T/many" -o "$T/many.tar.lz4"
+for j in 1 4; do
+  dest=$(timeout 60 "$S" unpack "$T/many.tar.lz4" -j $j) || fail "unpack -j $j of many small files failed or hung"
+  treecmp "$T/many" "$dest"
+  "$S" rm many
+done
 echo "roundtrip ok"

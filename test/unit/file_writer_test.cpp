@@ -71,9 +71,7 @@ shmstack::FileJob job(std::string path, const std::string& content, mode_t mode 
   shmstack::FileJob j;
   j.path = std::move(path);
   j.mode = mode;
-  j.size = content.size();
-  j.data = std::make_unique<char[]>(content.size());
-  std::memcpy(j.data.get(), content.data(), content.size());
+  std::memcpy(j.allocate(content.size()), content.data(), content.size());
   return j;
 }
 
