@@ -86,6 +86,16 @@ if [[ $(id -u) -eq 0 ]]; then
     install -m 755 "$S" "$T/shmstack-copy"
     expect_fail 1 "cannot create '$T/r4/shmstack-65534': Permission denied" \
       setpriv --reuid=65534 --regid=65534 --clear-groups "$T/shmstack-copy" unpack "$T/good.tar.lz4" --root "$T/r4"
+    # unreadable archive; unreadable file and directory in the tree to pack: nothing left behind
+    as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$T/shmstack-copy" "$@"; }
+    mkdir -p "$T/r5"; chmod 777 "$T/r5"; cp "$T/good.tar.lz4" "$T/secret.tar.lz4"; chmod 600 "$T/secret.tar.lz4"
+    expect_fail 1 "cannot open archive '$T/secret.tar.lz4': Permission denied" as_nobody unpack "$T/secret.tar.lz4" --root "$T/r5"
+    mkdir -p "$T/psrc/sub" "$T/pout"; chmod -R o+rX "$T/psrc"; chmod 777 "$T/pout"
+    echo a >"$T/psrc/a"; echo hidden >"$T/psrc/sub/hidden"; chmod 644 "$T/psrc/a"; chmod 600 "$T/psrc/sub/hidden"
+    expect_fail 1 "cannot open '$T/psrc/sub/hidden': Permission denied" as_nobody pack "$T/psrc" -o "$T/pout/p.tar.lz4"
+    chmod 644 "$T/psrc/sub/hidden"; chmod 700 "$T/psrc/sub"
+    expect_fail 1 "cannot open directory '$T/psrc/sub': Permission denied" as_nobody pack "$T/psrc" -o "$T/pout/p.tar.lz4"
+    [[ -z $(ls -A "$T/pout") ]] || fail "pack as an ordinary user left output behind"
   fi
   # not enough space: refused before writing, naming the node and both sizes
   if unshare -m true 2>/dev/null; then
