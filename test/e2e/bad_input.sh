@@ -97,14 +97,19 @@ if [[ $(id -u) -eq 0 ]]; then
     expect_fail 1 "cannot open directory '$T/psrc/sub': Permission denied" as_nobody pack "$T/psrc" -o "$T/pout/p.tar.lz4"
     [[ -z $(ls -A "$T/pout") ]] || fail "pack as an ordinary user left output behind"
   fi
-  # not enough space: refused before writing, naming the node and both sizes
-  if unshare -m true 2>/dev/null; then
+  # unpack_on_small_tmpfs SIZE ARCHIVE: unpack onto a private tmpfs of SIZE;
+  # leaves $T/rc, $T/err, and what remained on it: $T/left (staging), $T/stacks
+  unpack_on_small_tmpfs() {
     mkdir -p "$T/small"
     unshare -m bash -c '
-      mount -t tmpfs -o size=1m tmpfs "$1" || exit 99
+      mount -t tmpfs -o size="$5" tmpfs "$1" || exit 99
       "$2" unpack "$3" --root "$1" >"$4/out" 2>"$4/err"; echo $? >"$4/rc"
       find "$1" -name ".staging-*" >"$4/left"; find "$1" -mindepth 2 -maxdepth 2 ! -path "*/.locks*" >"$4/stacks"' \
-      _ "$T/small" "$S" "$T/good.tar.lz4" "$T"
+      _ "$T/small" "$S" "$2" "$T" "$1"
+  }
+  if unshare -m true 2>/dev/null; then
+    # not enough space: refused before writing, naming the node and both sizes
+    unpack_on_small_tmpfs 1m "$T/good.tar.lz4"
     [[ $(cat "$T/rc") -eq 1 ]] || fail "out of space: expected exit 1"
     grep -Eq "not enough space for stack 'src' in '$T/small/shmstack-0' on $(hostname): needs .* bytes\), .* bytes\) free" "$T/err" \
       || { cat "$T/err"; fail "out-of-space message"; }
@@ -113,11 +118,7 @@ if [[ $(id -u) -eq 0 ]]; then
     mkdir -p "$T/zsrc/a" "$T/zsrc/b"
     head -c 8000000 /dev/zero >"$T/zsrc/b/zeros.bin"; echo first >"$T/zsrc/a/first.txt"
     tar -C "$T/zsrc" -czf "$T/zeros.tar.gz" .
-    unshare -m bash -c '
-      mount -t tmpfs -o size=2m tmpfs "$1" || exit 99
-      "$2" unpack "$3" --root "$1" >"$4/out" 2>"$4/err"; echo $? >"$4/rc"
-      find "$1" -name ".staging-*" >"$4/left"; find "$1" -mindepth 2 -maxdepth 2 ! -path "*/.locks*" >"$4/stacks"' \
-      _ "$T/small" "$S" "$T/zeros.tar.gz" "$T"
+    unpack_on_small_tmpfs 2m "$T/zeros.tar.gz"
     [[ $(cat "$T/rc") -eq 1 ]] || fail "mid-way out of space: expected exit 1"
     grep -q "No space left on device" "$T/err" || { cat "$T/err"; fail "mid-way out-of-space message"; }
     [[ $(wc -l <"$T/err") -eq 1 && ! -s $T/left && ! -s $T/stacks ]] || fail "mid-way out of space left files behind"
