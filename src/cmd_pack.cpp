@@ -5,6 +5,7 @@
 #include "commands.hpp"
 #include "error.hpp"
 #include "log.hpp"
+#include "activation.hpp"
 #include "pack.hpp"
 #include "path_check.hpp"
 #include "progress.hpp"
@@ -26,6 +27,8 @@ int cmd_pack(const Args& args) {
   unsigned threads = default_threads(16);
   int level = 1;
   std::vector<std::string> excludes;
+  ActivationOverrides overrides;
+  std::vector<std::string> sets;
   po::options_description arguments;
   arguments.add_options()("dir", po::value(&dir)->required()->value_name("DIR"), "directory to pack");
   options.add_options()
@@ -37,7 +40,16 @@ int cmd_pack(const Args& args) {
       ("exclude", po::value(&excludes)->composing()->value_name("GLOB"),
        "skip matching entries (repeatable); a GLOB with '/' matches the relative path, "
        "otherwise each name")
-      ("quiet,q", "no progress bar");
+      ("quiet,q", "no progress bar")
+      ("activate-as", po::value(&overrides.kind)->value_name("KIND"),
+       "activation kind instead of the detected one: prefix (PATH+=bin), target (PYTHONPATH+=.), plain")
+      ("path", po::value(&overrides.path)->composing()->value_name("REL"), "also prepend DIR/REL to PATH (repeatable)")
+      ("pythonpath", po::value(&overrides.pythonpath)->composing()->value_name("REL"),
+       "also prepend DIR/REL to PYTHONPATH (repeatable; '.' is the stack itself)")
+      ("ld-library-path", po::value(&overrides.ld_library_path)->composing()->value_name("REL"),
+       "also prepend DIR/REL to LD_LIBRARY_PATH (repeatable)")
+      ("set", po::value(&sets)->composing()->value_name("VAR=VALUE"),
+       "also set VAR; '{prefix}' in VALUE becomes the installed path (repeatable)");
   po::positional_options_description positional;
   positional.add("dir", 1);
   po::variables_map vm;
@@ -47,7 +59,16 @@ int cmd_pack(const Args& args) {
   if (std::string problem = check_stack_name(name); !name.empty() && !problem.empty())
     throw UsageError("pack: invalid --name " + quote(name) + ": " + problem);
 
-  PackOptions pack_options{dir, name, threads, level, excludes, Progress::wanted(vm.count("quiet") > 0)};
+  for (const std::string& assignment : sets) {
+    std::size_t eq = assignment.find('=');
+    std::string var = assignment.substr(0, eq);
+    if (eq == std::string::npos || !is_env_name(var))
+      throw UsageError("pack: --set wants VAR=VALUE, got " + quote(assignment));
+    overrides.set.emplace_back(var, assignment.substr(eq + 1));
+  }
+  if (!overrides.kind.empty() && overrides.kind != "prefix" && overrides.kind != "target" && overrides.kind != "plain")
+    throw UsageError("pack: --activate-as is prefix, target or plain, not " + quote(overrides.kind));
+  PackOptions pack_options{dir, name, threads, level, excludes, Progress::wanted(vm.count("quiet") > 0), overrides};
   auto start = std::chrono::steady_clock::now();
   PackPlan plan = plan_pack(pack_options);
   FileSink sink(output);

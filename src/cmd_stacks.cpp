@@ -16,10 +16,11 @@ namespace shmstack::cli {
 const CommandSpec kListSpec = {"list", "list [options]", "List the stacks installed on this node.", ""};
 
 const CommandSpec kRmSpec = {
-    "rm", "rm NAME|ID... [options]", "Remove installed stacks from this node.",
-    "NAME removes every installed stack of that name; ID (or a prefix of at least\n"
-    "4 hex digits, or NAME-ID12 as 'list' prints it) removes one. A stack being\n"
-    "installed or removed by another process is waited for."};
+    "rm", "rm NAME|ID|ARCHIVE... [options]", "Remove installed stacks from this node.",
+    "NAME, or the path of the archive they came from, removes every installed stack\n"
+    "it names; ID (a prefix of at least 4 hex digits, or NAME-ID12 as 'list' prints\n"
+    "it) removes one. A stack being installed or removed by another process is\n"
+    "waited for."};
 
 namespace {
 
@@ -30,11 +31,6 @@ std::string age(std::int64_t since) {
   if (s < 7200) return std::to_string(s / 60) + "m";
   if (s < 172800) return std::to_string(s / 3600) + "h";
   return std::to_string(s / 86400) + "d";
-}
-
-bool matches(const InstalledStack& s, const std::string& key) {
-  if (key == s.manifest.name || key == s.dir_name) return true;
-  return key.size() >= 4 && key.size() <= s.manifest.id.size() && s.manifest.id.compare(0, key.size(), key) == 0;
 }
 
 }  // namespace
@@ -81,7 +77,7 @@ int cmd_rm(const Args& args) {
   po::options_description options("Options");
   std::vector<std::string> keys;
   po::options_description arguments;
-  arguments.add_options()("stack", po::value(&keys)->required()->value_name("NAME|ID"), "stacks to remove");
+  arguments.add_options()("stack", po::value(&keys)->required()->value_name("NAME|ID|ARCHIVE"), "stacks to remove");
   add_root_option(options);
   po::positional_options_description positional;
   positional.add("stack", -1);
@@ -93,7 +89,7 @@ int cmd_rm(const Args& args) {
   for (const std::string& key : keys) {
     bool any = false;
     for (const InstalledStack& s : stacks) {
-      if (!matches(s, key)) continue;
+      if (!stack_matches(s, key, lexically_absolute(key))) continue;
       any = true;
       StackLock lock(root, s.manifest.id12());
       // Out of sight first, so a half-removed stack is never taken for a whole one.

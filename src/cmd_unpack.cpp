@@ -93,10 +93,16 @@ int cmd_info(const Args& args) {
     std::cout << to_json(m);
     return 0;
   }
-  auto join = [](const std::vector<std::string>& v) {
-    std::string s;
-    for (const auto& x : v) s += (s.empty() ? "" : ":") + x;
-    return s.empty() ? std::string("-") : s;
+  auto describe = [](const Activation& a) {
+    std::string s = a.kind;
+    auto dirs = [&](const char* var, const std::vector<std::string>& v) {
+      for (const auto& dir : v) s += std::string(", ") + var + " += <stack>" + (dir == "." ? "" : "/" + dir);
+    };
+    dirs("PATH", a.path);
+    dirs("PYTHONPATH", a.pythonpath);
+    dirs("LD_LIBRARY_PATH", a.ld_library_path);
+    for (const auto& [var, value] : a.set) s += ", " + var + "=" + value;
+    return s;
   };
   std::cout << "name:        " << m.name << "\n"
             << "id:          " << m.id << "\n";
@@ -107,8 +113,7 @@ int cmd_info(const Args& args) {
               << "size:        " << human_bytes(m.bytes) << " (" << m.bytes << " bytes; "
               << human_bytes(m.disk_bytes) << " on tmpfs)\n"
               << "created:     " << m.created << " on " << m.host << " by " << m.tool << "\n"
-              << "activation:  " << m.activation.kind << " (PATH+=" << join(m.activation.path)
-              << ", PYTHONPATH+=" << join(m.activation.pythonpath) << ")\n";
+              << "activation:  " << describe(m.activation) << "\n";
   }
   std::cout << "source:      " << m.source << "\n"
             << "archive:     " << stack << " (" << human_bytes(source.size_hint()) << ", "

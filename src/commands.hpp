@@ -14,6 +14,8 @@ int cmd_unpack(const Args& args);
 int cmd_info(const Args& args);
 int cmd_list(const Args& args);
 int cmd_rm(const Args& args);
+int cmd_env(const Args& args);
+int cmd_exec(const Args& args);
 
 // The whole front end: dispatch, --help/--version, and the one place that
 // turns an escaped error into a message and an exit code.

@@ -123,6 +123,7 @@ InstallResult install_archive(ByteSource& source, const Manifest& fallback, cons
 
   InstallRecord record;
   record.archive = options.archive_path.empty() ? source.name() : options.archive_path;
+  record.archive_given = options.archive_given;
   if (const char* job = std::getenv("SLURM_JOB_ID")) record.job_id = job;
   record.installed = utc_now_iso8601();
   record.installed_epoch = static_cast<std::int64_t>(std::time(nullptr));
@@ -145,6 +146,7 @@ InstallResult install_file(const std::string& archive_path, const InstallOptions
   fallback.disk_bytes = source.size_hint();  // at least the archive's size: a lower bound
   InstallOptions with_path = options;
   with_path.archive_path = absolute(archive_path);
+  with_path.archive_given = lexically_absolute(archive_path);
   return install_archive(source, fallback, with_path);
 }
 

@@ -23,7 +23,8 @@ struct InstallOptions {
   std::string root;       // resolved ROOT
   unsigned threads = 1;   // decompression workers and file writers each
   bool progress = false;
-  std::string archive_path;  // recorded in install.json
+  std::string archive_path;   // recorded in install.json (resolved)
+  std::string archive_given;  // recorded too: as the user wrote it, made absolute
 };
 
 struct InstallResult {

@@ -9,6 +9,7 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 
+#include "activation.hpp"
 #include "error.hpp"
 #include "path_check.hpp"
 #include "version.hpp"
@@ -69,14 +70,40 @@ Activation detect_activation(const std::vector<WalkEntry>& entries) {
       top_level_python = true;
     if (fnmatch("*/__init__.py", p.c_str(), FNM_PATHNAME) == 0) top_level_python = true;
   }
-  if (python_bin && site_packages) {
-    a.kind = "prefix";
+  return activation_for_kind(python_bin && site_packages ? "prefix" : top_level_python ? "target" : "plain", bin);
+}
+
+std::string check_activation_dir(const std::string& dir) {
+  if (dir == ".") return "";
+  EntryPath p = normalize_entry_path(dir);
+  if (!p.problem.empty()) return "activation directory " + quote(dir) + ": " + p.problem;
+  if (p.path != dir) return "activation directory " + quote(dir) + " is not in normal form";
+  return "";
+}
+
+std::string check_activation(const Activation& a) {
+  if (a.kind != "prefix" && a.kind != "target" && a.kind != "plain")
+    return "unknown activation kind " + quote(a.kind);
+  for (const auto* dirs : {&a.path, &a.pythonpath, &a.ld_library_path})
+    for (const std::string& dir : *dirs)
+      if (std::string problem = check_activation_dir(dir); !problem.empty()) return problem;
+  for (const auto& [name, value] : a.set) {
+    if (!is_env_name(name)) return "activation variable " + quote(name) + " is not a valid name";
+    if (name == "PATH" || name == "PYTHONPATH" || name == "LD_LIBRARY_PATH")
+      return "activation variable " + name + " is set through its directory list, not 'set'";
+  }
+  return "";
+}
+
+Activation activation_for_kind(const std::string& kind, bool has_bin) {
+  Activation a;
+  a.kind = kind;
+  if (kind == "prefix") {
     a.path = {"bin"};
-  } else if (top_level_python) {
-    a.kind = "target";
+  } else if (kind == "target") {
     a.pythonpath = {"."};
-    if (bin) a.path = {"bin"};
-  } else if (bin) {
+    if (has_bin) a.path = {"bin"};
+  } else if (has_bin) {
     a.path = {"bin"};
   }
   return a;
@@ -107,9 +134,13 @@ std::string to_json(const Manifest& m, bool pretty) {
   j["created"] = m.created;
   j["host"] = m.host;
   j["tool"] = m.tool;
+  nlohmann::ordered_json set = nlohmann::ordered_json::object();
+  for (const auto& [name, value] : m.activation.set) set[name] = value;
   j["activation"] = {{"kind", m.activation.kind},
                      {"path", m.activation.path},
-                     {"pythonpath", m.activation.pythonpath}};
+                     {"pythonpath", m.activation.pythonpath},
+                     {"ld_library_path", m.activation.ld_library_path},
+                     {"set", set}};
   if (m.synthesized) j["synthesized"] = true;
   return pretty ? j.dump(2) + "\n" : j.dump();
 }
@@ -117,7 +148,7 @@ std::string to_json(const Manifest& m, bool pretty) {
 Manifest parse_manifest(std::string_view text, const std::string& where) {
   Manifest m;
   try {
-    auto j = nlohmann::json::parse(text);
+    auto j = nlohmann::ordered_json::parse(text);
     for (const char* key : {"format", "entries", "bytes"})
       if (!j.at(key).is_number_unsigned())
         throw Error("invalid manifest in " + where, std::string("'") + key + "' is not a non-negative integer");
@@ -143,6 +174,9 @@ Manifest parse_manifest(std::string_view text, const std::string& where) {
       m.activation.kind = a.value("kind", "plain");
       m.activation.path = a.value("path", std::vector<std::string>{});
       m.activation.pythonpath = a.value("pythonpath", std::vector<std::string>{});
+      m.activation.ld_library_path = a.value("ld_library_path", std::vector<std::string>{});
+      if (a.contains("set"))
+        for (const auto& [name, value] : a["set"].items()) m.activation.set.emplace_back(name, value.get<std::string>());
     }
   } catch (const nlohmann::json::exception& e) {
     throw Error("invalid manifest in " + where, e.what());
@@ -151,6 +185,8 @@ Manifest parse_manifest(std::string_view text, const std::string& where) {
     throw Error("invalid manifest in " + where, "name " + quote(m.name) + ": " + problem);
   if (m.id.size() != 16 || m.id.find_first_not_of("0123456789abcdef") != std::string::npos)
     throw Error("invalid manifest in " + where, "id " + quote(m.id) + " is not 16 hex digits");
+  if (std::string problem = check_activation(m.activation); !problem.empty())
+    throw Error("invalid manifest in " + where, problem);
   return m;
 }
 

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "walk.hpp"
@@ -25,9 +26,17 @@ inline constexpr std::uint64_t kPageSize = 4096;
 
 struct Activation {
   std::string kind = "plain";  // "prefix" (bin/python3 + lib/python3.*/site-packages), "target", "plain"
-  std::vector<std::string> path;        // relative dirs for PATH
-  std::vector<std::string> pythonpath;  // relative dirs for PYTHONPATH
+  std::vector<std::string> path;             // relative dirs for PATH ("." is the stack itself)
+  std::vector<std::string> pythonpath;       // relative dirs for PYTHONPATH
+  std::vector<std::string> ld_library_path;  // relative dirs for LD_LIBRARY_PATH
+  std::vector<std::pair<std::string, std::string>> set;  // VAR, VALUE ("{prefix}": the install path)
 };
+
+// The recipe `detect_activation` gives for `kind` ("prefix", "target", "plain").
+Activation activation_for_kind(const std::string& kind, bool has_bin);
+// "" when the recipe is well-formed: a known kind, directories relative and
+// inside the stack ("." or a normalised path), valid variable names.
+std::string check_activation(const Activation& activation);
 
 struct Manifest {
   int format = kManifestFormat;

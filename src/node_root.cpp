@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <chrono>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
@@ -108,6 +109,49 @@ std::vector<InstalledStack> UserRoot::list() const {
   std::sort(stacks.begin(), stacks.end(),
             [](const InstalledStack& a, const InstalledStack& b) { return a.dir_name < b.dir_name; });
   return stacks;
+}
+
+std::string lexically_absolute(const std::string& path) {
+  std::string full = path;
+  if (path.empty() || path[0] != '/') {
+    char cwd[PATH_MAX];
+    full = std::string(::getcwd(cwd, sizeof cwd) ? cwd : ".") + "/" + path;
+  }
+  std::vector<std::string> parts;
+  std::size_t pos = 0;
+  while (pos <= full.size()) {
+    std::size_t slash = full.find('/', pos);
+    if (slash == std::string::npos) slash = full.size();
+    std::string part = full.substr(pos, slash - pos);
+    pos = slash + 1;
+    if (part.empty() || part == ".") continue;
+    if (part == "..") {
+      if (!parts.empty()) parts.pop_back();
+      continue;
+    }
+    parts.push_back(part);
+  }
+  std::string out;
+  for (const std::string& p : parts) out += "/" + p;
+  return out.empty() ? "/" : out;
+}
+
+bool stack_matches(const InstalledStack& s, const std::string& key, const std::string& absolute_key) {
+  if (key == s.manifest.name || key == s.dir_name) return true;
+  if (!s.record.archive.empty() && (absolute_key == s.record.archive || absolute_key == s.record.archive_given))
+    return true;
+  return key.size() >= 4 && key.size() <= s.manifest.id.size() &&
+         key.find_first_not_of("0123456789abcdef") == std::string::npos && s.manifest.id.compare(0, key.size(), key) == 0;
+}
+
+std::optional<InstalledStack> UserRoot::resolve(const std::string& key) const {
+  std::string absolute_key = lexically_absolute(key);
+  std::optional<InstalledStack> best;
+  for (InstalledStack& s : list()) {
+    if (!stack_matches(s, key, absolute_key)) continue;
+    if (!best || s.record.installed_epoch > best->record.installed_epoch) best = std::move(s);
+  }
+  return best;
 }
 
 void UserRoot::check_space(const Manifest& manifest) const {
@@ -233,6 +277,7 @@ void remove_tree(int dirfd, const std::string& name, const std::string& shown) {
 std::string to_json(const InstallRecord& r) {
   nlohmann::ordered_json j;
   j["archive"] = r.archive;
+  j["archive_given"] = r.archive_given;
   j["job_id"] = r.job_id;
   j["installed"] = r.installed;
   j["installed_epoch"] = r.installed_epoch;
@@ -245,6 +290,7 @@ InstallRecord parse_install_record(const std::string& text, const std::string& w
   try {
     auto j = nlohmann::json::parse(text);
     r.archive = j.value("archive", "");
+    r.archive_given = j.value("archive_given", "");
     r.job_id = j.value("job_id", "");
     r.installed = j.value("installed", "");
     r.installed_epoch = j.value("installed_epoch", std::int64_t{0});

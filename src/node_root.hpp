@@ -27,7 +27,8 @@ namespace shmstack {
 std::string resolve_root(const std::string& option);
 
 struct InstallRecord {
-  std::string archive;
+  std::string archive;        // resolved (realpath)
+  std::string archive_given;  // as given, made absolute without touching the file system
   std::string job_id;
   std::string installed;  // UTC ISO 8601
   std::int64_t installed_epoch = 0;
@@ -55,6 +56,11 @@ class UserRoot {
 
   std::optional<InstalledStack> find(const Manifest& manifest) const;
   std::vector<InstalledStack> list() const;
+  // The installed stack a command-line word names, from node-local records
+  // only: an archive path as given to unpack/bcast (compared as text, never
+  // looked up), NAME-ID12, an id prefix of at least 4 hex digits, or a NAME.
+  // When several match, the most recently installed one.
+  std::optional<InstalledStack> resolve(const std::string& key) const;
   // Refuses (Error) when the file system lacks room or inodes for `manifest`.
   void check_space(const Manifest& manifest) const;
 
@@ -101,6 +107,14 @@ class Staging {
 
 // Removes `name` under `dirfd` recursively, never following symlinks.
 void remove_tree(int dirfd, const std::string& name, const std::string& shown);
+
+// True when `key` names `stack` as resolve() understands it (`absolute_key`
+// is lexically_absolute(key)).
+bool stack_matches(const InstalledStack& stack, const std::string& key, const std::string& absolute_key);
+
+// `path` made absolute against the working directory and normalised ("." and
+// ".." removed) as text, without looking anything up.
+std::string lexically_absolute(const std::string& path);
 
 std::string to_json(const InstallRecord& record);
 InstallRecord parse_install_record(const std::string& text, const std::string& where);

@@ -211,6 +211,27 @@ class TarProducer {
 
 }  // namespace
 
+Activation apply_overrides(Activation a, const ActivationOverrides& o, bool has_bin) {
+  if (!o.kind.empty()) a = activation_for_kind(o.kind, has_bin);
+  auto add = [](std::vector<std::string>& to, const std::vector<std::string>& more) {
+    for (const std::string& dir : more)
+      if (std::find(to.begin(), to.end(), dir) == to.end()) to.push_back(dir);
+  };
+  add(a.path, o.path);
+  add(a.pythonpath, o.pythonpath);
+  add(a.ld_library_path, o.ld_library_path);
+  for (const auto& [name, value] : o.set) {
+    auto it = std::find_if(a.set.begin(), a.set.end(), [&](const auto& kv) { return kv.first == name; });
+    if (it != a.set.end()) {
+      it->second = value;
+    } else {
+      a.set.emplace_back(name, value);
+    }
+  }
+  if (std::string problem = check_activation(a); !problem.empty()) throw Error("invalid activation", problem);
+  return a;
+}
+
 PackPlan plan_pack(const PackOptions& options) {
   struct stat st{};
   if (::stat(options.dir.c_str(), &st) != 0) throw_errno("cannot pack", options.dir);
@@ -223,6 +244,10 @@ PackPlan plan_pack(const PackOptions& options) {
   m.name = options.name.empty() ? sanitize_stack_name(base_name(m.source)) : options.name;
   if (std::string problem = check_stack_name(m.name); !problem.empty())
     throw Error("cannot pack " + quote(options.dir), "invalid stack name " + quote(m.name) + ": " + problem);
+  bool has_bin = std::any_of(plan.entries.begin(), plan.entries.end(), [](const WalkEntry& e) {
+    return e.path == "bin" && e.type == WalkEntry::Type::directory;
+  });
+  m.activation = apply_overrides(m.activation, options.activation, has_bin);
   m.created = utc_now_iso8601();
   m.host = host_name();
   m.tool = std::string("shmstack ") + kVersion;

@@ -22,6 +22,13 @@
 
 namespace shmstack {
 
+// Changes to the detected activation recipe (pack's --activate-as, --path...).
+struct ActivationOverrides {
+  std::string kind;  // empty: keep the detected kind
+  std::vector<std::string> path, pythonpath, ld_library_path;
+  std::vector<std::pair<std::string, std::string>> set;
+};
+
 struct PackOptions {
   std::string dir;
   std::string name;  // empty: the directory's base name
@@ -29,7 +36,13 @@ struct PackOptions {
   int level = 1;         // LZ4F level: <= 2 fast, 3..12 high compression
   std::vector<std::string> excludes;
   bool progress = false;
+  ActivationOverrides activation;
 };
+
+// The detected recipe with the overrides applied: another kind replaces the
+// recipe, directories are added after the detected ones, variables replace
+// ones of the same name. Throws Error when the result is not well-formed.
+Activation apply_overrides(Activation detected, const ActivationOverrides& overrides, bool has_bin);
 
 struct PackPlan {
   std::vector<WalkEntry> entries;

@@ -2,12 +2,13 @@
 # overview lists every command; --version prints the version.
 source "$(dirname "$0")/lib.bash"
 "$S" --help >"$T/overview"
-for cmd in pack unpack info list rm; do
+for cmd in pack unpack info list rm env exec; do
   grep -q "^  $cmd " "$T/overview" || fail "overview does not list $cmd"
   "$S" "$cmd" --help >"$T/help" || fail "$cmd --help failed"
   grep -q "^Usage: shmstack $cmd" "$T/help" || fail "$cmd --help has no usage line"
   grep -q -- "--help" "$T/help" || fail "$cmd --help lists no options"
 done
+"$S" exec --help | grep -q "^Usage: shmstack exec STACK... \[options\] -- PROG" || fail "exec --help usage line"
 "$S" pack --help | grep -q -- "--exclude" || fail "pack --help misses --exclude"
 "$S" unpack --help | grep -q -- "--root" || fail "unpack --help misses --root"
 "$S" --version | grep -Eq '^shmstack [0-9]+\.[0-9]+\.[0-9]+$' || fail "--version"
