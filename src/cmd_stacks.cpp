@@ -9,6 +9,7 @@
 #include "error.hpp"
 #include "log.hpp"
 #include "node_root.hpp"
+#include "path_check.hpp"
 #include "progress.hpp"
 
 namespace shmstack::cli {

@@ -10,6 +10,7 @@
 #include "cancel.hpp"
 #include "error.hpp"
 #include "path_check.hpp"
+#include "relocation.hpp"
 
 namespace shmstack {
 namespace {
@@ -33,6 +34,7 @@ Extractor::Extractor(int staging_fd, std::string staging_path, ExtractOptions op
   if (options_.max_entries < (std::uint64_t{1} << 22)) known_.reserve(options_.max_entries + 2);
   known_.emplace("", Kind::directory);
   known_.emplace(".shmstack", Kind::directory);  // made by the installer
+  relocate_.insert(options_.relocation.files.begin(), options_.relocation.files.end());
   writers_ = std::make_unique<FileWriterPool>(fd_, staging_path_, options_.writer_threads,
                                               kBytesInFlight);
 }
@@ -101,6 +103,22 @@ void Extractor::write_file(TarReader& reader, archive_entry* entry, const std::s
   mode_t mode = archive_entry_perm(entry) & 0777;
   timespec mtime = entry_mtime(entry);
 
+  if (relocate_.count(path) && size <= kMaxRelocatedFile) {
+    std::string text(static_cast<std::size_t>(size), '\0');
+    for (TarReader::Block block = reader.read_block(); block.size != 0; block = reader.read_block()) {
+      if (block.offset < 0 || static_cast<std::uint64_t>(block.offset) + block.size > size)
+        refuse(path, "entry data runs past its declared size");
+      std::memcpy(text.data() + block.offset, block.data, block.size);
+    }
+    std::string moved = relocate_text(text, options_.relocation.prefixes, options_.new_prefix);
+    FileJob job;
+    job.path = path;
+    job.mode = mode;
+    job.mtime = mtime;
+    std::memcpy(job.allocate(moved.size()), moved.data(), moved.size());
+    writers_->submit(std::move(job));
+    return;
+  }
   if (size <= kSmallFile && writers_) {
     auto n = static_cast<std::size_t>(size);
     FileJob job;
@@ -203,7 +221,8 @@ void Extractor::extract(TarReader& reader, archive_entry* entry) {
       const char* target = archive_entry_symlink(entry);
       if (!target || !*target) refuse(raw, "symlink without a target");
       make_room(raw, path, false);
-      if (::symlinkat(target, fd_, path.c_str()) != 0) {
+      std::string moved = relocate_link(target, options_.relocation.prefixes, options_.new_prefix);
+      if (::symlinkat(moved.c_str(), fd_, path.c_str()) != 0) {
         int saved = errno;
         throw_system_error("cannot create symlink " + quote(path) + " in " + quote(staging_path_), saved);
       }

@@ -28,9 +28,11 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "file_writer.hpp"
+#include "manifest.hpp"
 #include "tar_reader.hpp"
 
 namespace shmstack {
@@ -40,6 +42,8 @@ struct ExtractOptions {
   std::uint64_t max_bytes = UINT64_MAX;    // file bytes the archive may hold
   std::uint64_t max_entries = UINT64_MAX;
   std::string archive_name;                // for messages
+  Relocation relocation;                   // files naming the old location...
+  std::string new_prefix;                  // ...get this one (the final install path)
 };
 
 class Extractor {
@@ -77,6 +81,7 @@ class Extractor {
   std::string staging_path_;
   ExtractOptions options_;
   std::unordered_map<std::string, Kind> known_;
+  std::unordered_set<std::string> relocate_;
   std::unordered_map<std::string, std::size_t> dir_index_;
   std::vector<DirMeta> dirs_;
   std::unique_ptr<FileWriterPool> writers_;

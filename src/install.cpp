@@ -86,6 +86,8 @@ InstallResult install_archive(ByteSource& source, const Manifest& fallback, cons
   if (has_manifest) {
     extract_options.max_bytes = manifest.bytes;
     extract_options.max_entries = manifest.entries;
+    extract_options.relocation = manifest.relocation;
+    extract_options.new_prefix = root.path() + "/" + manifest.dir_name();
   }
   {
     UmaskGuard umask_off;

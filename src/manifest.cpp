@@ -141,6 +141,8 @@ std::string to_json(const Manifest& m, bool pretty) {
                      {"pythonpath", m.activation.pythonpath},
                      {"ld_library_path", m.activation.ld_library_path},
                      {"set", set}};
+  if (!m.relocation.files.empty())
+    j["relocate"] = {{"prefixes", m.relocation.prefixes}, {"files", m.relocation.files}};
   if (m.synthesized) j["synthesized"] = true;
   return pretty ? j.dump(2) + "\n" : j.dump();
 }
@@ -169,6 +171,10 @@ Manifest parse_manifest(std::string_view text, const std::string& where) {
     m.host = j.value("host", "");
     m.tool = j.value("tool", "");
     m.synthesized = j.value("synthesized", false);
+    if (j.contains("relocate")) {
+      m.relocation.prefixes = j["relocate"].value("prefixes", std::vector<std::string>{});
+      m.relocation.files = j["relocate"].value("files", std::vector<std::string>{});
+    }
     if (j.contains("activation")) {
       const auto& a = j["activation"];
       m.activation.kind = a.value("kind", "plain");
@@ -187,6 +193,12 @@ Manifest parse_manifest(std::string_view text, const std::string& where) {
     throw Error("invalid manifest in " + where, "id " + quote(m.id) + " is not 16 hex digits");
   if (std::string problem = check_activation(m.activation); !problem.empty())
     throw Error("invalid manifest in " + where, problem);
+  for (const std::string& prefix : m.relocation.prefixes)
+    if (prefix.size() < 2 || prefix[0] != '/')
+      throw Error("invalid manifest in " + where, "relocation prefix " + quote(prefix) + " is not an absolute path");
+  for (const std::string& file : m.relocation.files)
+    if (normalize_entry_path(file).path != file || file.empty())
+      throw Error("invalid manifest in " + where, "relocation file " + quote(file) + " is not a path in the stack");
   return m;
 }
 

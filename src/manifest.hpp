@@ -38,6 +38,12 @@ Activation activation_for_kind(const std::string& kind, bool has_bin);
 // inside the stack ("." or a normalised path), valid variable names.
 std::string check_activation(const Activation& activation);
 
+// Files that name the stack's old location as text (relocation.hpp).
+struct Relocation {
+  std::vector<std::string> prefixes;  // absolute paths the tree was packed from
+  std::vector<std::string> files;     // relative paths to rewrite when installing
+};
+
 struct Manifest {
   int format = kManifestFormat;
   std::string name;
@@ -50,6 +56,7 @@ struct Manifest {
   std::string host;
   std::string tool;     // "shmstack 0.1.0"
   Activation activation;
+  Relocation relocation;
   bool synthesized = false;  // no manifest in the archive
 
   std::string id12() const { return id.substr(0, 12); }

@@ -17,6 +17,7 @@
 
 #include "cancel.hpp"
 #include "error.hpp"
+#include "path_check.hpp"
 #include "progress.hpp"
 
 namespace shmstack {
@@ -109,31 +110,6 @@ std::vector<InstalledStack> UserRoot::list() const {
   std::sort(stacks.begin(), stacks.end(),
             [](const InstalledStack& a, const InstalledStack& b) { return a.dir_name < b.dir_name; });
   return stacks;
-}
-
-std::string lexically_absolute(const std::string& path) {
-  std::string full = path;
-  if (path.empty() || path[0] != '/') {
-    char cwd[PATH_MAX];
-    full = std::string(::getcwd(cwd, sizeof cwd) ? cwd : ".") + "/" + path;
-  }
-  std::vector<std::string> parts;
-  std::size_t pos = 0;
-  while (pos <= full.size()) {
-    std::size_t slash = full.find('/', pos);
-    if (slash == std::string::npos) slash = full.size();
-    std::string part = full.substr(pos, slash - pos);
-    pos = slash + 1;
-    if (part.empty() || part == ".") continue;
-    if (part == "..") {
-      if (!parts.empty()) parts.pop_back();
-      continue;
-    }
-    parts.push_back(part);
-  }
-  std::string out;
-  for (const std::string& p : parts) out += "/" + p;
-  return out.empty() ? "/" : out;
 }
 
 bool stack_matches(const InstalledStack& s, const std::string& key, const std::string& absolute_key) {

@@ -112,10 +112,6 @@ void remove_tree(int dirfd, const std::string& name, const std::string& shown);
 // is lexically_absolute(key)).
 bool stack_matches(const InstalledStack& stack, const std::string& key, const std::string& absolute_key);
 
-// `path` made absolute against the working directory and normalised ("." and
-// ".." removed) as text, without looking anything up.
-std::string lexically_absolute(const std::string& path);
-
 std::string to_json(const InstallRecord& record);
 InstallRecord parse_install_record(const std::string& text, const std::string& where);
 

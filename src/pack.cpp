@@ -21,6 +21,7 @@
 #include "lz4_frames.hpp"
 #include "path_check.hpp"
 #include "progress.hpp"
+#include "relocation.hpp"
 #include "version.hpp"
 
 namespace shmstack {
@@ -248,6 +249,12 @@ PackPlan plan_pack(const PackOptions& options) {
     return e.path == "bin" && e.type == WalkEntry::Type::directory;
   });
   m.activation = apply_overrides(m.activation, options.activation, has_bin);
+  // The tree may name itself as the user spelled it or as it resolves.
+  for (std::string prefix : {lexically_absolute(options.dir), m.source})
+    if (std::find(m.relocation.prefixes.begin(), m.relocation.prefixes.end(), prefix) == m.relocation.prefixes.end())
+      m.relocation.prefixes.push_back(prefix);
+  m.relocation.files = find_prefix_files(m.source, plan.entries, m.relocation.prefixes);
+  if (m.relocation.files.empty()) m.relocation.prefixes.clear();
   m.created = utc_now_iso8601();
   m.host = host_name();
   m.tool = std::string("shmstack ") + kVersion;

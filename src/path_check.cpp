@@ -1,6 +1,9 @@
 #include "path_check.hpp"
 
+#include <unistd.h>
+
 #include <climits>
+#include <vector>
 
 namespace shmstack {
 
@@ -92,6 +95,31 @@ std::string sanitize_stack_name(std::string_view raw) {
   if (name.size() > 100) name.resize(100);
   if (name.empty()) name = "stack";
   return name;
+}
+
+std::string lexically_absolute(const std::string& path) {
+  std::string full = path;
+  if (path.empty() || path[0] != '/') {
+    char cwd[PATH_MAX];
+    full = std::string(::getcwd(cwd, sizeof cwd) ? cwd : ".") + "/" + path;
+  }
+  std::vector<std::string> parts;
+  std::size_t pos = 0;
+  while (pos <= full.size()) {
+    std::size_t slash = full.find('/', pos);
+    if (slash == std::string::npos) slash = full.size();
+    std::string part = full.substr(pos, slash - pos);
+    pos = slash + 1;
+    if (part.empty() || part == ".") continue;
+    if (part == "..") {
+      if (!parts.empty()) parts.pop_back();
+      continue;
+    }
+    parts.push_back(part);
+  }
+  std::string out;
+  for (const std::string& p : parts) out += "/" + p;
+  return out.empty() ? "/" : out;
 }
 
 }  // namespace shmstack

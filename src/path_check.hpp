@@ -30,6 +30,10 @@ std::string check_stack_name(std::string_view name);
 // "stack" if nothing is left.
 std::string sanitize_stack_name(std::string_view raw);
 
+// `path` made absolute against the working directory and normalised ("." and
+// ".." removed) as text, without looking anything up.
+std::string lexically_absolute(const std::string& path);
+
 // Derives a stack name from an archive file name: strips the directory and
 // the archive suffixes (.tar.lz4, .tar.gz, .tgz, .tar.zst, ...) and replaces
 // characters not allowed in a name by '_'.
