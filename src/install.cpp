@@ -1,5 +1,6 @@
 #include "install.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -10,6 +11,7 @@
 #include "extractor.hpp"
 #include "path_check.hpp"
 #include "progress.hpp"
+#include "spawn.hpp"
 #include "tar_reader.hpp"
 
 namespace shmstack {
@@ -52,6 +54,14 @@ std::string absolute(const std::string& path) {
   return result;
 }
 
+void write_record(const UserRoot& root, const std::string& dir_name, const std::string& text) {
+  std::string path = dir_name + "/.shmstack/install.json";
+  int fd = ::openat(root.fd(), path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+  if (fd < 0) throw_errno("cannot create", root.path() + "/" + path);
+  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  if (::close(fd) != 0 || !ok) throw_errno("cannot write", root.path() + "/" + path);
+}
+
 }  // namespace
 
 InstallResult install_archive(ByteSource& source, const Manifest& fallback, const InstallOptions& options) {
@@ -76,6 +86,9 @@ InstallResult install_archive(ByteSource& source, const Manifest& fallback, cons
   if (present()) return result;
   StackLock lock(root, manifest.id12());
   if (present()) return result;  // another process installed it while we waited
+  // A directory under the final name without install.json is a leftover of an
+  // install that died after renaming (conda-unpack): we hold the lock, clear it.
+  remove_tree(root.fd(), manifest.dir_name(), root.path() + "/" + manifest.dir_name());
   root.check_space(manifest);
 
   Staging staging(root, manifest);
@@ -130,13 +143,30 @@ InstallResult install_archive(ByteSource& source, const Manifest& fallback, cons
   record.installed = utc_now_iso8601();
   record.installed_epoch = static_cast<std::int64_t>(std::time(nullptr));
   record.host = host_name();
+  // A conda-pack archive: conda-unpack must run where the environment finally
+  // lives, so the stack is renamed into place first and only counts as
+  // installed (install.json) once it has succeeded; on failure it is removed.
+  struct stat st{};
+  bool conda_pack = !has_manifest && ::fstatat(staging.fd(), "bin/conda-unpack", &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+                    S_ISREG(st.st_mode);
   staging.write_file(".shmstack/manifest.json", to_json(manifest));
-  staging.write_file(".shmstack/install.json", to_json(record));
+  if (!conda_pack) staging.write_file(".shmstack/install.json", to_json(record));
   ::fchmodat(staging.fd(), ".shmstack", 0755, 0);
   staging.commit(manifest.dir_name());
 
   result.stack.dir_name = manifest.dir_name();
   result.stack.path = root.path() + "/" + manifest.dir_name();
+  if (conda_pack) {
+    try {
+      run_conda_unpack(result.stack.path);
+      write_record(root, manifest.dir_name(), to_json(record));
+    } catch (...) {
+      std::string doomed = ".removing-" + manifest.dir_name() + "-" + std::to_string(::getpid());
+      if (::renameat(root.fd(), manifest.dir_name().c_str(), root.fd(), doomed.c_str()) == 0)
+        remove_tree(root.fd(), doomed, root.path() + "/" + doomed);
+      throw;
+    }
+  }
   result.stack.manifest = manifest;
   result.stack.record = record;
   return result;
