@@ -4,7 +4,17 @@
 #  b) a relocatable CPython 3.11 interpreter tree: its sys.prefix is the new
 #     location and its console scripts run (their shebangs were rewritten);
 #  c) a venv with a package: bin/activate and pyvenv.cfg name the new location.
+# Where namespaces are allowed, everything runs with a private tmpfs on
+# /dev/shm (the real one is never touched) and the default stack root.
+if [[ -z ${SHMSTACK_PRIVATE_SHM:-} && $(id -u) -eq 0 ]] && unshare -m true 2>/dev/null; then
+  exec unshare -m bash -c 'mount -t tmpfs tmpfs /dev/shm && SHMSTACK_PRIVATE_SHM=1 exec bash "$0"' "$0"
+fi
 source "$(dirname "$0")/lib.bash"
+if [[ -n ${SHMSTACK_PRIVATE_SHM:-} ]]; then
+  ROOT=/dev/shm
+  unset SHMSTACK_ROOT
+  echo "installing into a private /dev/shm"
+fi
 
 # a) --target tree: exec finds scipy in the stack (python -S: nothing else on sys.path)
 dist=/usr/lib/python3/dist-packages
@@ -14,6 +24,7 @@ if [[ -d $dist/numpy && -d $dist/scipy ]]; then
   "$S" pack "$T/tgt" -o "$T/tgt.tar.lz4" --name sci
   mv "$T/tgt" "$T/tgt-gone"
   dest=$("$S" unpack "$T/tgt.tar.lz4")
+  [[ $dest == "$ROOT/shmstack-$(id -u)/sci-"* ]] || fail "installed at $dest, not under $ROOT"
   out=$("$S" exec sci -- python3 -S -c 'import scipy.optimize, numpy; print(scipy.__file__); print(numpy.__file__)')
   [[ $out == "$dest/scipy/__init__.py"$'\n'"$dest/numpy/__init__.py" ]] || fail "target stack: $out"
 else
