@@ -16,6 +16,7 @@
 #include "commands.hpp"
 #include "error.hpp"
 #include "node_root.hpp"
+#include "path_check.hpp"
 
 extern char** environ;
 
@@ -68,13 +69,8 @@ std::vector<ActiveStack> resolve_all(const std::string& root_path, const std::ve
 // but in the new environment's PATH).
 std::string find_program(const std::string& program, const std::string& path) {
   if (program.find('/') != std::string::npos) return program;
-  std::size_t pos = 0;
-  while (pos <= path.size()) {
-    std::size_t colon = path.find(':', pos);
-    if (colon == std::string::npos) colon = path.size();
-    std::string dir = path.substr(pos, colon - pos);
-    pos = colon + 1;
-    std::string candidate = (dir.empty() ? "." : dir) + "/" + program;
+  for (std::string_view dir : split(path, ':')) {
+    std::string candidate = (dir.empty() ? std::string(".") : std::string(dir)) + "/" + program;
     if (::access(candidate.c_str(), X_OK) == 0) return candidate;
   }
   throw Error("cannot run " + quote(program), "not found in PATH");

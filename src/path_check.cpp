@@ -7,6 +7,16 @@
 
 namespace shmstack {
 
+std::vector<std::string_view> split(std::string_view s, char separator) {
+  std::vector<std::string_view> parts;
+  for (std::size_t pos = 0;;) {
+    std::size_t end = s.find(separator, pos);
+    parts.push_back(s.substr(pos, end == std::string_view::npos ? std::string_view::npos : end - pos));
+    if (end == std::string_view::npos) return parts;
+    pos = end + 1;
+  }
+}
+
 EntryPath normalize_entry_path(std::string_view raw) {
   EntryPath result;
   if (raw.empty()) {
@@ -27,12 +37,7 @@ EntryPath normalize_entry_path(std::string_view raw) {
       return result;
     }
   }
-  std::size_t pos = 0;
-  while (pos <= raw.size()) {
-    std::size_t slash = raw.find('/', pos);
-    if (slash == std::string_view::npos) slash = raw.size();
-    std::string_view part = raw.substr(pos, slash - pos);
-    pos = slash + 1;
+  for (std::string_view part : split(raw, '/')) {
     if (part.empty() || part == ".") continue;
     if (part == "..") {
       result.problem = "'..' in path";
@@ -103,13 +108,8 @@ std::string lexically_absolute(const std::string& path) {
     char cwd[PATH_MAX];
     full = std::string(::getcwd(cwd, sizeof cwd) ? cwd : ".") + "/" + path;
   }
-  std::vector<std::string> parts;
-  std::size_t pos = 0;
-  while (pos <= full.size()) {
-    std::size_t slash = full.find('/', pos);
-    if (slash == std::string::npos) slash = full.size();
-    std::string part = full.substr(pos, slash - pos);
-    pos = slash + 1;
+  std::vector<std::string_view> parts;
+  for (std::string_view part : split(full, '/')) {
     if (part.empty() || part == ".") continue;
     if (part == "..") {
       if (!parts.empty()) parts.pop_back();
@@ -118,7 +118,7 @@ std::string lexically_absolute(const std::string& path) {
     parts.push_back(part);
   }
   std::string out;
-  for (const std::string& p : parts) out += "/" + p;
+  for (std::string_view p : parts) (out += '/') += p;
   return out.empty() ? "/" : out;
 }
 

@@ -9,6 +9,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace shmstack {
 
@@ -18,6 +19,9 @@ struct EntryPath {
 };
 
 EntryPath normalize_entry_path(std::string_view raw);
+
+// The pieces of `s` between separators, empty ones included ("a::b" -> a, "", b).
+std::vector<std::string_view> split(std::string_view s, char separator);
 
 // "a/b/c" -> "a/b"; "a" -> "".
 std::string_view parent_of(std::string_view path);

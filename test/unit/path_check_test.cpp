@@ -1,5 +1,8 @@
 // Tests path_check: entry-name normalisation and rejection, and stack names.
 #include <doctest/doctest.h>
+#include <unistd.h>
+
+#include <vector>
 
 #include <climits>
 #include <cstdint>
@@ -160,4 +163,23 @@ TEST_CASE("name_from_archive_path replaces odd characters by '_'") {
   CHECK(shmstack::name_from_archive_path("dir/.hidden.tar") == "hidden");
   CHECK(shmstack::name_from_archive_path("naïve.tar.gz") == "na__ve");
   CHECK(shmstack::check_stack_name(shmstack::name_from_archive_path("/a/b/@#!.tar.zst")) == "");
+}
+
+TEST_CASE("split keeps empty pieces") {
+  using V = std::vector<std::string_view>;
+  CHECK(shmstack::split("a::b", ':') == V{"a", "", "b"});
+  CHECK(shmstack::split("", ':') == V{""});
+  CHECK(shmstack::split(":a:", ':') == V{"", "a", ""});
+  CHECK(shmstack::split("abc", ':') == V{"abc"});
+}
+
+TEST_CASE("lexically_absolute normalises as text, against the working directory") {
+  CHECK(shmstack::lexically_absolute("/a/./b//c/../d/") == "/a/b/d");
+  CHECK(shmstack::lexically_absolute("/..") == "/");
+  CHECK(shmstack::lexically_absolute("/") == "/");
+  char cwd[4096];
+  REQUIRE(::getcwd(cwd, sizeof cwd));
+  CHECK(shmstack::lexically_absolute("x/../y.tar.lz4") == std::string(cwd == std::string("/") ? "" : cwd) + "/y.tar.lz4");
+  // never looks anything up: a path that does not exist is fine
+  CHECK(shmstack::lexically_absolute("/no/such/dir/../file") == "/no/such/file");
 }
