@@ -15,9 +15,14 @@
 // Preserved: content, permission bits, mtimes to the nanosecond (directories
 // get theirs in finish(), after their contents are written).
 //
-// Small files go to a FileWriterPool; large files and all metadata operations
-// happen on the calling thread. Limits (declared bytes and entries) stop an
-// archive that carries more than its manifest said.
+// Relocation: files the manifest lists get the final install path written in
+// place of the old prefix, and absolute symlinks into the old prefix are
+// moved (relocation.hpp).
+//
+// Small files go to a FileWriterPool, straight from the decoded chunk when
+// they lie in one; large files and all metadata operations happen on the
+// calling thread. Limits (declared bytes and entries) stop an archive that
+// carries more than its manifest said.
 #pragma once
 
 #include <archive_entry.h>

@@ -3,8 +3,14 @@
 //   read the first entry: the manifest (or synthesize one)
 //   -> open the user root (ownership checks) -> already installed? done
 //   -> flock the stack id -> installed meanwhile? done (reuse)
-//   -> statvfs check -> staging dir -> extract every entry -> check counts
-//   against the manifest -> write records -> rename staging to <name>-<id12>
+//   -> clear a leftover without install.json -> statvfs check -> staging dir
+//   -> extract every entry (relocating listed files to the final path)
+//   -> check counts against the manifest -> write records -> rename staging
+//   to <name>-<id12>
+//
+// A stack counts as installed only when .shmstack/install.json exists. For a
+// conda-pack archive it is written after the rename, once conda-unpack has
+// run in the final location; if that fails the stack is removed.
 //
 // Nothing half-written is ever visible under the final name: any error or
 // signal unwinds through Staging, which removes the staging directory.
