@@ -24,6 +24,7 @@ const Command kCommands[] = {
     {"info", cmd_info, "print an archive's manifest"},
     {"list", cmd_list, "list the stacks installed on this node"},
     {"rm", cmd_rm, "remove installed stacks from this node"},
+    {"gc", cmd_gc, "remove what interrupted installs left behind"},
     {"env", cmd_env, "print the activation of installed stacks (for eval)"},
     {"exec", cmd_exec, "run a program with installed stacks' environment"},
 };

@@ -7,6 +7,7 @@
 #include "cli_support.hpp"
 #include "commands.hpp"
 #include "error.hpp"
+#include "gc.hpp"
 #include "log.hpp"
 #include "node_root.hpp"
 #include "path_check.hpp"
@@ -22,6 +23,13 @@ const CommandSpec kRmSpec = {
     "it names; ID (a prefix of at least 4 hex digits, or NAME-ID12 as 'list' prints\n"
     "it) removes one. A stack being installed or removed by another process is\n"
     "waited for."};
+
+const CommandSpec kGcSpec = {
+    "gc", "gc [options]", "Remove what interrupted work left in this node's stack root.",
+    "Removes staging and removal directories whose process is gone, and stacks\n"
+    "whose install died before it completed; with --older-than, also installed\n"
+    "stacks installed more than DAYS days ago. Never touches a stack that another\n"
+    "process is installing or removing (its lock is held). Prints what it removes."};
 
 namespace {
 
@@ -71,6 +79,26 @@ int cmd_list(const Args& args) {
                 human_bytes(s.manifest.bytes).c_str(), static_cast<unsigned long long>(s.manifest.entries),
                 age(s.record.installed_epoch).c_str(), s.manifest.source.c_str());
   }
+  return 0;
+}
+
+int cmd_gc(const Args& args) {
+  po::options_description options("Options");
+  double days = -1;
+  options.add_options()
+      ("older-than", po::value(&days)->value_name("DAYS"), "also remove stacks installed more than DAYS days ago")
+      ("dry-run,n", "only print what would be removed");
+  add_root_option(options);
+  po::variables_map vm;
+  if (!parse(kGcSpec, args, options, {}, {}, vm)) return 0;
+  if (vm.count("older-than") && days < 0) throw UsageError("gc: --older-than wants a number of days >= 0");
+
+  UserRoot root(root_from(vm), false);
+  std::optional<std::int64_t> older;
+  if (vm.count("older-than")) older = static_cast<std::int64_t>(days * 86400);
+  bool dry = vm.count("dry-run") > 0;
+  for (const GcItem& item : collect_garbage(root, older, dry))
+    std::cout << (dry ? "would remove " : "removed ") << item.path << " (" << item.why << ")\n";
   return 0;
 }
 

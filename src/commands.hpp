@@ -14,6 +14,7 @@ int cmd_unpack(const Args& args);
 int cmd_info(const Args& args);
 int cmd_list(const Args& args);
 int cmd_rm(const Args& args);
+int cmd_gc(const Args& args);
 int cmd_env(const Args& args);
 int cmd_exec(const Args& args);
 

@@ -75,7 +75,7 @@ UserRoot::~UserRoot() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-std::optional<InstalledStack> UserRoot::load(const std::string& dir_name) const {
+std::optional<InstalledStack> UserRoot::installed(const std::string& dir_name) const {
   if (fd_ < 0) return std::nullopt;
   std::string manifest_text = read_small_file(fd_, dir_name + "/.shmstack/manifest.json");
   std::string record_text = read_small_file(fd_, dir_name + "/.shmstack/install.json");
@@ -93,7 +93,7 @@ std::optional<InstalledStack> UserRoot::load(const std::string& dir_name) const 
 }
 
 std::optional<InstalledStack> UserRoot::find(const Manifest& manifest) const {
-  return load(manifest.dir_name());
+  return installed(manifest.dir_name());
 }
 
 std::vector<InstalledStack> UserRoot::list() const {
@@ -104,7 +104,7 @@ std::vector<InstalledStack> UserRoot::list() const {
   if (!dir) throw_errno("cannot read", path_);
   while (dirent* d = ::readdir(dir)) {
     if (d->d_name[0] == '.') continue;
-    if (auto s = load(d->d_name)) stacks.push_back(std::move(*s));
+    if (auto s = installed(d->d_name)) stacks.push_back(std::move(*s));
   }
   ::closedir(dir);
   std::sort(stacks.begin(), stacks.end(),
@@ -143,14 +143,18 @@ void UserRoot::check_space(const Manifest& manifest) const {
                 "needs " + std::to_string(manifest.entries) + ", " + std::to_string(vfs.f_favail) + " free");
 }
 
-StackLock::StackLock(const UserRoot& root, const std::string& id12) {
+StackLock::StackLock(const UserRoot& root, const std::string& id12, bool wait) {
   if (::mkdirat(root.fd(), ".locks", 0700) != 0 && errno != EEXIST)
     throw_errno("cannot create", root.path() + "/.locks");
   std::string name = ".locks/" + id12 + ".lock";
   fd_ = ::openat(root.fd(), name.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd_ < 0) throw_errno("cannot open lock", root.path() + "/" + name);
   for (;;) {
-    if (::flock(fd_, LOCK_EX | LOCK_NB) == 0) return;
+    if (::flock(fd_, LOCK_EX | LOCK_NB) == 0) {
+      held_ = true;
+      return;
+    }
+    if (errno == EWOULDBLOCK && !wait) return;
     if (errno != EWOULDBLOCK && errno != EINTR) {
       int saved = errno;
       ::close(fd_);

@@ -55,6 +55,8 @@ class UserRoot {
   bool exists() const { return fd_ >= 0; }
 
   std::optional<InstalledStack> find(const Manifest& manifest) const;
+  // The stack in directory `dir_name`, if it is completely installed.
+  std::optional<InstalledStack> installed(const std::string& dir_name) const;
   std::vector<InstalledStack> list() const;
   // The installed stack a command-line word names, from node-local records
   // only: an archive path as given to unpack/bcast (compared as text, never
@@ -65,7 +67,6 @@ class UserRoot {
   void check_space(const Manifest& manifest) const;
 
  private:
-  std::optional<InstalledStack> load(const std::string& dir_name) const;
   std::string path_;
   int fd_ = -1;
 };
@@ -74,13 +75,17 @@ class UserRoot {
 // Waiting polls so that SIGINT/SIGTERM still stop the process.
 class StackLock {
  public:
-  StackLock(const UserRoot& root, const std::string& id12);
+  // Waits for the lock, or with `wait` false, takes it only if it is free
+  // (see held()).
+  StackLock(const UserRoot& root, const std::string& id12, bool wait = true);
   ~StackLock();
   StackLock(const StackLock&) = delete;
   StackLock& operator=(const StackLock&) = delete;
+  bool held() const { return held_; }
 
  private:
   int fd_ = -1;
+  bool held_ = false;
 };
 
 // A staging directory; removed with everything in it unless committed.

@@ -2,7 +2,7 @@
 # overview lists every command; --version prints the version.
 source "$(dirname "$0")/lib.bash"
 "$S" --help >"$T/overview"
-for cmd in pack unpack info list rm env exec; do
+for cmd in pack unpack info list rm gc env exec; do
   grep -q "^  $cmd " "$T/overview" || fail "overview does not list $cmd"
   "$S" "$cmd" --help >"$T/help" || fail "$cmd --help failed"
   grep -q "^Usage: shmstack $cmd" "$T/help" || fail "$cmd --help has no usage line"

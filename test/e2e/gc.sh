@@ -1,0 +1,39 @@
+# gc removes what dead processes left (staging, removal dirs, incomplete
+# stacks) and, with --older-than, old stacks; never a live process's staging,
+# a stack whose lock is held, or a fresh stack. --dry-run removes nothing.
+source "$(dirname "$0")/lib.bash"
+need_tool flock
+mkdir -p "$T/a" "$T/b"; echo a >"$T/a/f"; echo b >"$T/b/f"
+"$S" pack "$T/a" -o "$T/a.tar.lz4"; "$S" pack "$T/b" -o "$T/b.tar.lz4"
+a=$("$S" unpack "$T/a.tar.lz4"); b=$("$S" unpack "$T/b.tar.lz4")
+u="$ROOT/shmstack-$(id -u)"
+python3 - "$b/.shmstack/install.json" <<'PY'
+import json, sys, time
+p = sys.argv[1]; r = json.load(open(p)); r["installed_epoch"] = int(time.time()) - 40 * 86400
+json.dump(r, open(p, "w"))
+PY
+dead=$(sh -c 'echo $$')   # a process that has exited
+mkdir -p "$u/.staging-x-0123456789ab-$dead/sub" "$u/.removing-y-0123456789ab-$dead" \
+         "$u/.staging-live-0123456789ab-$$" "$u/half-aaaaaaaaaaaa/.shmstack" "$u/busy-bbbbbbbbbbbb"
+mkdir -p "$u/.locks"; flock "$u/.locks/bbbbbbbbbbbb.lock" sleep 60 & holder=$!
+sleep 0.3
+
+"$S" gc --dry-run >"$T/dry"
+[[ $(grep -c "^would remove" "$T/dry") -eq 3 ]] || { cat "$T/dry"; fail "dry run should list three items"; }
+[[ -d $u/.staging-x-0123456789ab-$dead && -d $u/half-aaaaaaaaaaaa ]] || fail "--dry-run removed something"
+
+"$S" gc >"$T/gc"
+grep -q "^removed $u/.staging-x-0123456789ab-$dead (left by process $dead, which is gone)" "$T/gc" || { cat "$T/gc"; fail "dead staging"; }
+grep -q "^removed $u/.removing-y-0123456789ab-$dead " "$T/gc" || fail "dead removal dir"
+grep -q "^removed $u/half-aaaaaaaaaaaa (incomplete install" "$T/gc" || fail "incomplete stack"
+[[ -d $u/.staging-live-0123456789ab-$$ ]] || fail "removed a live process's staging"
+[[ -d $u/busy-bbbbbbbbbbbb ]] || fail "removed a stack whose lock is held"
+[[ -d $a && -d $b ]] || fail "removed complete stacks without --older-than"
+[[ -z $(compgen -G "$u/.removing-*") ]] || fail "gc left its own removal directories"
+
+"$S" gc --older-than 30 >"$T/old"
+grep -q "^removed $b (installed 40 days ago)" "$T/old" || { cat "$T/old"; fail "old stack not removed"; }
+[[ ! -e $b && -d $a ]] || fail "--older-than removed the wrong stack"
+kill "$holder" 2>/dev/null || true; wait "$holder" 2>/dev/null || true
+expect_fail 2 "gc: --older-than wants a number of days >= 0" "$S" gc --older-than=-1
+echo "gc ok"
