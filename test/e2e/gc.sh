@@ -15,7 +15,9 @@ PY
 dead=$(sh -c 'echo $$')   # a process that has exited
 mkdir -p "$u/.staging-x-0123456789ab-$dead/sub" "$u/.removing-y-0123456789ab-$dead" \
          "$u/.staging-live-0123456789ab-$$" "$u/half-aaaaaaaaaaaa/.shmstack" "$u/busy-bbbbbbbbbbbb"
-mkdir -p "$u/.locks"; flock "$u/.locks/bbbbbbbbbbbb.lock" sleep 60 & holder=$!
+mkdir -p "$u/.locks"
+# hold busy's lock from one process (the subshell becomes sleep), so killing it releases it
+( exec 9>"$u/.locks/bbbbbbbbbbbb.lock"; flock 9; exec sleep 60 ) >/dev/null 2>&1 & holder=$!
 sleep 0.3
 
 "$S" gc --dry-run >"$T/dry"
