@@ -117,18 +117,12 @@ int cmd_rm(const Args& args) {
   std::vector<InstalledStack> stacks = root.list();
   for (const std::string& key : keys) {
     bool any = false;
+    std::string absolute_key = lexically_absolute(key);
     for (const InstalledStack& s : stacks) {
-      if (!stack_matches(s, key, lexically_absolute(key))) continue;
+      if (!stack_matches(s, key, absolute_key)) continue;
       any = true;
       StackLock lock(root, s.manifest.id12());
-      // Out of sight first, so a half-removed stack is never taken for a whole one.
-      std::string doomed = ".removing-" + s.dir_name + "-" + std::to_string(::getpid());
-      if (::renameat(root.fd(), s.dir_name.c_str(), root.fd(), doomed.c_str()) != 0) {
-        if (errno == ENOENT) continue;  // removed by someone else meanwhile
-        throw_errno("cannot remove", s.path);
-      }
-      remove_tree(root.fd(), doomed, root.path() + "/" + doomed);
-      log::info("removed %s", s.path.c_str());
+      if (remove_stack(root, s.dir_name)) log::info("removed %s", s.path.c_str());  // else: someone else did
     }
     if (!any) throw Error("cannot remove " + quote(key), "no installed stack matches it in " + quote(root.path()));
   }

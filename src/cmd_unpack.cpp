@@ -76,19 +76,8 @@ int cmd_info(const Args& args) {
   FileSource source(stack);
   TarReader reader(source, 0);
   archive_entry* first = reader.next_header();
-  Manifest m;
-  const char* first_name = first ? archive_entry_pathname(first) : nullptr;
-  if (first_name && std::string_view(first_name) == kManifestEntry) {
-    std::string text;
-    while (true) {
-      TarReader::Block b = reader.read_block();
-      if (b.size == 0) break;
-      text.append(b.data, b.size);
-    }
-    m = parse_manifest(text, quote(stack));
-  } else {
-    m = synthesize_manifest(stack, source.size_hint(), source.mtime_ns());
-  }
+  std::optional<Manifest> found = first ? read_manifest_entry(reader, first, stack) : std::nullopt;
+  Manifest m = found ? std::move(*found) : synthesize_manifest(stack, source.size_hint(), source.mtime_ns());
   if (vm.count("json")) {
     std::cout << to_json(m);
     return 0;

@@ -94,6 +94,19 @@ void Extractor::make_room(const std::string& entry, const std::string& path, boo
   known_.erase(it);
 }
 
+void Extractor::read_entry_data(TarReader& reader, const std::string& path, std::uint64_t size, char* buffer,
+                                TarReader::Block block) {
+  std::size_t filled = 0;  // bytes before this are set; a sparse entry's holes read as zeros
+  for (; block.size != 0; block = reader.read_block()) {
+    auto at = static_cast<std::uint64_t>(block.offset);
+    if (block.offset < 0 || at < filled || at + block.size > size) refuse(path, "entry data runs past its declared size");
+    std::memset(buffer + filled, 0, static_cast<std::size_t>(at) - filled);
+    std::memcpy(buffer + at, block.data, block.size);
+    filled = static_cast<std::size_t>(at) + block.size;
+  }
+  std::memset(buffer + filled, 0, static_cast<std::size_t>(size) - filled);
+}
+
 void Extractor::write_file(TarReader& reader, archive_entry* entry, const std::string& path) {
   std::uint64_t size = archive_entry_size_is_set(entry) ? static_cast<std::uint64_t>(archive_entry_size(entry)) : 0;
   bytes_ += size;
@@ -103,13 +116,9 @@ void Extractor::write_file(TarReader& reader, archive_entry* entry, const std::s
   mode_t mode = archive_entry_perm(entry) & 0777;
   timespec mtime = entry_mtime(entry);
 
-  if (relocate_.count(path) && size <= kMaxRelocatedFile) {
+  if (!relocate_.empty() && relocate_.count(path) && size <= kMaxRelocatedFile) {
     std::string text(static_cast<std::size_t>(size), '\0');
-    for (TarReader::Block block = reader.read_block(); block.size != 0; block = reader.read_block()) {
-      if (block.offset < 0 || static_cast<std::uint64_t>(block.offset) + block.size > size)
-        refuse(path, "entry data runs past its declared size");
-      std::memcpy(text.data() + block.offset, block.data, block.size);
-    }
+    read_entry_data(reader, path, size, text.data(), reader.read_block());
     std::string moved = relocate_text(text, options_.relocation.prefixes, options_.new_prefix);
     FileJob job;
     job.path = path;
@@ -133,17 +142,7 @@ void Extractor::write_file(TarReader& reader, archive_entry* entry, const std::s
       job.keep = std::move(block.keep);
       if (reader.read_block().size != 0) refuse(path, "entry data runs past its declared size");
     } else {
-      char* buffer = job.allocate(n);
-      std::size_t filled = 0;  // bytes before this are set; a sparse entry's holes read as zeros
-      for (; block.size != 0; block = reader.read_block()) {
-        auto at = static_cast<std::uint64_t>(block.offset);
-        if (block.offset < 0 || at < filled || at + block.size > size)
-          refuse(path, "entry data runs past its declared size");
-        std::memset(buffer + filled, 0, static_cast<std::size_t>(at) - filled);
-        std::memcpy(buffer + at, block.data, block.size);
-        filled = static_cast<std::size_t>(at) + block.size;
-      }
-      std::memset(buffer + filled, 0, n - filled);
+      read_entry_data(reader, path, size, job.allocate(n), std::move(block));
     }
     writers_->submit(std::move(job));
     return;

@@ -56,18 +56,8 @@ std::vector<GcItem> collect_garbage(const UserRoot& root, std::optional<std::int
   std::vector<GcItem> found;
   if (!root.exists()) return found;
   auto remove = [&](const std::string& name, const std::string& why) {
-    std::string path = root.path() + "/" + name;
-    found.push_back({path, why});
-    if (dry_run) return;
-    std::string doomed = name;
-    if (name.rfind(".removing-", 0) != 0) {  // out of sight first
-      doomed = ".removing-" + name + "-" + std::to_string(::getpid());
-      if (::renameat(root.fd(), name.c_str(), root.fd(), doomed.c_str()) != 0) {
-        if (errno == ENOENT) return;
-        throw_errno("cannot remove", path);
-      }
-    }
-    remove_tree(root.fd(), doomed, root.path() + "/" + doomed);
+    found.push_back({root.path() + "/" + name, why});
+    if (!dry_run) remove_stack(root, name);
   };
   std::int64_t now = static_cast<std::int64_t>(std::time(nullptr));
   for (const std::string& name : entries(root)) {

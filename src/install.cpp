@@ -30,39 +30,19 @@ class UmaskGuard {
   mode_t saved_;
 };
 
-bool is_manifest_entry(archive_entry* entry) {
-  const char* name = archive_entry_pathname(entry);
-  return name && normalize_entry_path(name).path == kManifestEntry && archive_entry_filetype(entry) == AE_IFREG;
-}
+}  // namespace
 
-std::string read_manifest_text(TarReader& reader, archive_entry* entry) {
+std::optional<Manifest> read_manifest_entry(TarReader& reader, archive_entry* entry, const std::string& archive) {
+  const char* name = archive_entry_pathname(entry);
+  if (!name || normalize_entry_path(name).path != kManifestEntry || archive_entry_filetype(entry) != AE_IFREG)
+    return std::nullopt;
   if (archive_entry_size(entry) > static_cast<la_int64_t>(kMaxManifestBytes))
     reader.fail("the manifest is larger than 1 MiB", true);
   std::string text;
-  for (;;) {
-    TarReader::Block block = reader.read_block();
-    if (block.size == 0) break;
+  for (TarReader::Block block = reader.read_block(); block.size != 0; block = reader.read_block())
     text.append(block.data, block.size);
-  }
-  return text;
+  return parse_manifest(text, quote(archive));
 }
-
-std::string absolute(const std::string& path) {
-  char* real = ::realpath(path.c_str(), nullptr);
-  std::string result = real ? real : path;
-  std::free(real);
-  return result;
-}
-
-void write_record(const UserRoot& root, const std::string& dir_name, const std::string& text) {
-  std::string path = dir_name + "/.shmstack/install.json";
-  int fd = ::openat(root.fd(), path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-  if (fd < 0) throw_errno("cannot create", root.path() + "/" + path);
-  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
-  if (::close(fd) != 0 || !ok) throw_errno("cannot write", root.path() + "/" + path);
-}
-
-}  // namespace
 
 InstallResult install_archive(ByteSource& source, const Manifest& fallback, const InstallOptions& options) {
   InstallResult result;
@@ -70,9 +50,9 @@ InstallResult install_archive(ByteSource& source, const Manifest& fallback, cons
   result.compression = reader.compression();
   archive_entry* first = reader.next_header();
   if (!first) throw Error("cannot read archive " + quote(source.name()), "the archive has no entries");
-  bool has_manifest = is_manifest_entry(first);
-  Manifest manifest = has_manifest ? parse_manifest(read_manifest_text(reader, first), quote(source.name()))
-                                   : fallback;
+  std::optional<Manifest> packed = read_manifest_entry(reader, first, source.name());
+  bool has_manifest = packed.has_value();
+  Manifest manifest = has_manifest ? std::move(*packed) : fallback;
 
   UserRoot root(options.root, true);
   auto present = [&]() {
@@ -88,7 +68,7 @@ InstallResult install_archive(ByteSource& source, const Manifest& fallback, cons
   if (present()) return result;  // another process installed it while we waited
   // A directory under the final name without install.json is a leftover of an
   // install that died after renaming (conda-unpack): we hold the lock, clear it.
-  remove_tree(root.fd(), manifest.dir_name(), root.path() + "/" + manifest.dir_name());
+  remove_stack(root, manifest.dir_name());
   root.check_space(manifest);
 
   Staging staging(root, manifest);
@@ -159,11 +139,10 @@ InstallResult install_archive(ByteSource& source, const Manifest& fallback, cons
   if (conda_pack) {
     try {
       run_conda_unpack(result.stack.path);
-      write_record(root, manifest.dir_name(), to_json(record));
+      std::string record_path = manifest.dir_name() + "/.shmstack/install.json";
+      write_new_file(root.fd(), record_path, to_json(record), root.path() + "/" + record_path);
     } catch (...) {
-      std::string doomed = ".removing-" + manifest.dir_name() + "-" + std::to_string(::getpid());
-      if (::renameat(root.fd(), manifest.dir_name().c_str(), root.fd(), doomed.c_str()) == 0)
-        remove_tree(root.fd(), doomed, root.path() + "/" + doomed);
+      remove_stack(root, manifest.dir_name());
       throw;
     }
   }
@@ -177,7 +156,7 @@ InstallResult install_file(const std::string& archive_path, const InstallOptions
   Manifest fallback = synthesize_manifest(archive_path, source.size_hint(), source.mtime_ns());
   fallback.disk_bytes = source.size_hint();  // at least the archive's size: a lower bound
   InstallOptions with_path = options;
-  with_path.archive_path = absolute(archive_path);
+  with_path.archive_path = resolved_path(archive_path);
   with_path.archive_given = lexically_absolute(archive_path);
   return install_archive(source, fallback, with_path);
 }

@@ -17,11 +17,13 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "byte_source.hpp"
 #include "manifest.hpp"
 #include "node_root.hpp"
+#include "tar_reader.hpp"
 
 namespace shmstack {
 
@@ -40,6 +42,10 @@ struct InstallResult {
   std::uint64_t bytes = 0;
   std::string compression;
 };
+
+// The manifest, if `entry` (an archive's first) is .shmstack/manifest.json:
+// reads and parses its data. Throws Error for one that is too big or invalid.
+std::optional<Manifest> read_manifest_entry(TarReader& reader, archive_entry* entry, const std::string& archive);
 
 // `fallback` names the stack when the archive has no manifest.
 InstallResult install_archive(ByteSource& source, const Manifest& fallback, const InstallOptions& options);

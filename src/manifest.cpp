@@ -205,9 +205,7 @@ Manifest parse_manifest(std::string_view text, const std::string& where) {
 Manifest synthesize_manifest(const std::string& archive_path, std::uint64_t size, std::int64_t mtime_ns) {
   Manifest m;
   m.name = name_from_archive_path(archive_path);
-  char* real = ::realpath(archive_path.c_str(), nullptr);
-  m.source = real ? real : archive_path;
-  std::free(real);
+  m.source = resolved_path(archive_path);
   XXH3_state_t* state = XXH3_createState();
   XXH3_64bits_reset(state);
   hash_string(state, m.source);

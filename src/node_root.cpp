@@ -197,9 +197,9 @@ Staging::~Staging() {
   }
 }
 
-void Staging::write_file(const std::string& relative, const std::string& content) {
-  int fd = ::openat(fd_, relative.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-  if (fd < 0) throw_errno("cannot create", path_ + "/" + relative);
+void write_new_file(int dirfd, const std::string& relative, const std::string& content, const std::string& shown) {
+  int fd = ::openat(dirfd, relative.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+  if (fd < 0) throw_errno("cannot create", shown);
   std::size_t done = 0;
   while (done < content.size()) {
     ssize_t n = ::write(fd, content.data() + done, content.size() - done);
@@ -207,11 +207,28 @@ void Staging::write_file(const std::string& relative, const std::string& content
     if (n < 0) {
       int saved = errno;
       ::close(fd);
-      throw_system_error("cannot write " + quote(path_ + "/" + relative), saved);
+      throw_system_error("cannot write " + quote(shown), saved);
     }
     done += static_cast<std::size_t>(n);
   }
-  if (::close(fd) != 0) throw_errno("cannot write", path_ + "/" + relative);
+  if (::close(fd) != 0) throw_errno("cannot write", shown);
+}
+
+void Staging::write_file(const std::string& relative, const std::string& content) {
+  write_new_file(fd_, relative, content, path_ + "/" + relative);
+}
+
+bool remove_stack(const UserRoot& root, const std::string& dir_name) {
+  std::string doomed = dir_name;
+  if (dir_name.rfind(".removing-", 0) != 0) {
+    doomed = ".removing-" + dir_name + "-" + std::to_string(::getpid());
+    if (::renameat(root.fd(), dir_name.c_str(), root.fd(), doomed.c_str()) != 0) {
+      if (errno == ENOENT) return false;
+      throw_errno("cannot remove", root.path() + "/" + dir_name);
+    }
+  }
+  remove_tree(root.fd(), doomed, root.path() + "/" + doomed);
+  return true;
 }
 
 void Staging::commit(const std::string& final_name) {

@@ -110,6 +110,14 @@ class Staging {
   bool committed_ = false;
 };
 
+// Removes the stack directory `dir_name`: renamed out of sight first (so a
+// half-removed stack is never taken for a whole one), then deleted. Returns
+// false if it was already gone.
+bool remove_stack(const UserRoot& root, const std::string& dir_name);
+
+// Creates `relative` under `dirfd` (O_EXCL|O_NOFOLLOW) holding `content`.
+void write_new_file(int dirfd, const std::string& relative, const std::string& content, const std::string& shown);
+
 // Removes `name` under `dirfd` recursively, never following symlinks.
 void remove_tree(int dirfd, const std::string& name, const std::string& shown);
 

@@ -34,14 +34,6 @@ struct TarChunk : ChunkBase {
   std::size_t out_size = 0;
 };
 
-std::string absolute(const std::string& path) {
-  char* real = ::realpath(path.c_str(), nullptr);
-  if (!real) throw_errno("cannot resolve", path);
-  std::string result = real;
-  std::free(real);
-  return result;
-}
-
 std::string base_name(const std::string& path) {
   std::string p = path;
   while (p.size() > 1 && p.back() == '/') p.pop_back();
@@ -241,7 +233,7 @@ PackPlan plan_pack(const PackOptions& options) {
   plan.entries = walk_tree(options.dir, options.excludes);
   plan.manifest = manifest_for(plan.entries);
   Manifest& m = plan.manifest;
-  m.source = absolute(options.dir);
+  m.source = resolved_path(options.dir);
   m.name = options.name.empty() ? sanitize_stack_name(base_name(m.source)) : options.name;
   if (std::string problem = check_stack_name(m.name); !problem.empty())
     throw Error("cannot pack " + quote(options.dir), "invalid stack name " + quote(m.name) + ": " + problem);

@@ -1,4 +1,5 @@
-// Lexical checks on archive entry names (pure functions, no file system).
+// Lexical checks on archive entry names and paths (pure functions, no file
+// system), and resolved_path(), the one place that asks the file system.
 //
 // An entry name is accepted only if it stays inside the stack by spelling
 // alone: relative, no ".." component, no control characters, not too long.
@@ -37,6 +38,9 @@ std::string sanitize_stack_name(std::string_view raw);
 // `path` made absolute against the working directory and normalised ("." and
 // ".." removed) as text, without looking anything up.
 std::string lexically_absolute(const std::string& path);
+
+// realpath(3) of `path`, or `path` itself when it cannot be resolved.
+std::string resolved_path(const std::string& path);
 
 // Derives a stack name from an archive file name: strips the directory and
 // the archive suffixes (.tar.lz4, .tar.gz, .tgz, .tar.zst, ...) and replaces
