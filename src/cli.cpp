@@ -27,6 +27,8 @@ const Command kCommands[] = {
     {"gc", cmd_gc, "remove what interrupted installs left behind"},
     {"env", cmd_env, "print the activation of installed stacks (for eval)"},
     {"exec", cmd_exec, "run a program with installed stacks' environment"},
+    {"bcast", cmd_bcast, "install stacks on every node of an MPI job (under mpiexec/srun)"},
+    {"run", cmd_run, "bcast, then run a (non-MPI) program on every rank with the stacks"},
 };
 
 void print_overview(std::ostream& out) {

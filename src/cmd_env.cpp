@@ -39,13 +39,6 @@ const CommandSpec kExecSpec = {
 
 namespace {
 
-// Splits "A B -- C D" into the words before "--" and after it.
-std::pair<Args, Args> split_command(const Args& args) {
-  for (std::size_t i = 0; i < args.size(); ++i)
-    if (args[i] == "--") return {Args(args.begin(), args.begin() + i), Args(args.begin() + i + 1, args.end())};
-  return {args, {}};
-}
-
 std::vector<std::string> current_environment() {
   std::vector<std::string> env;
   for (char** e = environ; e && *e; ++e) env.emplace_back(*e);
@@ -110,8 +103,17 @@ int cmd_exec(const Args& args) {
   po::variables_map vm;
   if (!parse(kExecSpec, ours, options, arguments, positional, vm)) return 0;
   if (command.empty()) throw UsageError("exec: missing '-- PROG [ARGS...]'");
+  exec_with_stacks(root_from(vm), keys, command);
+}
 
-  std::vector<std::string> env = apply_edits(current_environment(), activation_edits(resolve_all(root_from(vm), keys)));
+std::pair<Args, Args> split_command(const Args& args) {
+  for (std::size_t i = 0; i < args.size(); ++i)
+    if (args[i] == "--") return {Args(args.begin(), args.begin() + i), Args(args.begin() + i + 1, args.end())};
+  return {args, {}};
+}
+
+void exec_with_stacks(const std::string& root, const std::vector<std::string>& keys, Args command) {
+  std::vector<std::string> env = apply_edits(current_environment(), activation_edits(resolve_all(root, keys)));
   std::string path;
   for (const std::string& e : env)
     if (e.rfind("PATH=", 0) == 0) path = e.substr(5);

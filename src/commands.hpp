@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace shmstack::cli {
@@ -17,6 +18,15 @@ int cmd_rm(const Args& args);
 int cmd_gc(const Args& args);
 int cmd_env(const Args& args);
 int cmd_exec(const Args& args);
+int cmd_bcast(const Args& args);
+int cmd_run(const Args& args);
+
+// Shared by exec and run.
+// Splits "A B -- C D" into the words before "--" and after it.
+std::pair<Args, Args> split_command(const Args& args);
+// Replaces this process with `command`, in the environment of the stacks
+// `keys` installed on this node (resolved from node-local records only).
+[[noreturn]] void exec_with_stacks(const std::string& root, const std::vector<std::string>& keys, Args command);
 
 // The whole front end: dispatch, --help/--version, and the one place that
 // turns an escaped error into a message and an exit code.

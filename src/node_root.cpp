@@ -130,17 +130,25 @@ std::optional<InstalledStack> UserRoot::resolve(const std::string& key) const {
   return best;
 }
 
-void UserRoot::check_space(const Manifest& manifest) const {
+UserRoot::FreeSpace UserRoot::free_space() const {
   struct statvfs vfs{};
   if (::fstatvfs(fd_, &vfs) != 0) throw_errno("cannot check free space in", path_);
-  std::uint64_t avail = std::uint64_t{vfs.f_bavail} * vfs.f_frsize;
+  FreeSpace free;
+  free.bytes = std::uint64_t{vfs.f_bavail} * vfs.f_frsize;
+  if (vfs.f_files > 0) free.inodes = vfs.f_favail;
+  return free;
+}
+
+void UserRoot::check_space(const Manifest& manifest) const {
+  FreeSpace free = free_space();
+  std::uint64_t avail = free.bytes;
   if (avail < manifest.disk_bytes)
     throw Error("not enough space for stack " + quote(manifest.name) + " in " + quote(path_) + " on " + host_name(),
                 "needs " + human_bytes(manifest.disk_bytes) + " (" + std::to_string(manifest.disk_bytes) +
                     " bytes), " + human_bytes(avail) + " (" + std::to_string(avail) + " bytes) free");
-  if (vfs.f_files > 0 && vfs.f_favail < manifest.entries + 16)
+  if (free.inodes > 0 && free.inodes < manifest.entries + 16)
     throw Error("not enough inodes for stack " + quote(manifest.name) + " in " + quote(path_) + " on " + host_name(),
-                "needs " + std::to_string(manifest.entries) + ", " + std::to_string(vfs.f_favail) + " free");
+                "needs " + std::to_string(manifest.entries) + ", " + std::to_string(free.inodes) + " free");
 }
 
 StackLock::StackLock(const UserRoot& root, const std::string& id12, bool wait) {

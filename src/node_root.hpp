@@ -65,6 +65,11 @@ class UserRoot {
   std::optional<InstalledStack> resolve(const std::string& key) const;
   // Refuses (Error) when the file system lacks room or inodes for `manifest`.
   void check_space(const Manifest& manifest) const;
+  struct FreeSpace {
+    std::uint64_t bytes = 0;
+    std::uint64_t inodes = 0;  // 0: the file system does not count them
+  };
+  FreeSpace free_space() const;
 
  private:
   std::string path_;

@@ -1,0 +1,170 @@
+// shmstack bcast / run: the MPI commands. Every rank parses the same command
+// line, but only rank 0 prints help, usage errors and the outcome; each rank
+// exits with the same status.
+#include <iostream>
+#include <optional>
+#include <sstream>
+
+#include "activation.hpp"
+#include "bcast.hpp"
+#include "cli_support.hpp"
+#include "commands.hpp"
+#include "error.hpp"
+#include "log.hpp"
+#include "manifest.hpp"
+#include "mpi_comm.hpp"
+#include "node_root.hpp"
+
+extern char** environ;
+
+namespace shmstack::cli {
+
+const CommandSpec kBcastSpec = {
+    "bcast", "bcast STACK|DIR... [options]", "Install stacks on every node of an MPI job.",
+    "Run it under mpiexec or srun, with any number of ranks per node. World rank 0\n"
+    "reads each archive, once (or packs DIR on the fly: no archive file is written\n"
+    "anywhere), and broadcasts it in chunks to one leader rank per node, which\n"
+    "installs it into ROOT/shmstack-<uid>/<name>-<id12>/ exactly as 'shmstack unpack'\n"
+    "does. Nodes that already have a stack take no part in sending it. If any node\n"
+    "cannot install (no space, a bad root), nothing is sent. On any failure every\n"
+    "rank exits 1 and rank 0 names each failed node and why.\n\n"
+    "Afterwards, start programs with 'shmstack exec STACK -- PROG' (as a job step,\n"
+    "for MPI programs too), or eval what --print-env prints. Rank 0 prints each\n"
+    "stack's installed path (the same on every node)."};
+
+const CommandSpec kRunSpec = {
+    "run", "run STACK|DIR... [options] -- PROG [ARGS...]",
+    "Broadcast stacks, then run PROG on every rank with their environment.",
+    "Does what 'shmstack bcast' does, ends MPI, and then every rank replaces itself\n"
+    "with PROG, in the stacks' environment (PATH, PYTHONPATH, ... as 'shmstack env'\n"
+    "prints). If the broadcast fails, no rank runs PROG and every rank exits 1.\n\n"
+    "PROG must not be an MPI program: a process cannot start MPI again after it\n"
+    "has ended it. For MPI programs use two job steps:\n"
+    "    srun shmstack bcast STACK\n"
+    "    srun shmstack exec STACK -- python3 my_mpi_program.py"};
+
+namespace {
+
+struct Settings {
+  BcastOptions options;
+  std::string print_env;
+};
+
+void add_bcast_options(po::options_description& options, Settings& s, unsigned& chunk_mib) {
+  options.add_options()
+      ("threads,j", po::value(&s.options.threads)->value_name("T"),
+       "per node: decompression threads, and as many file writers; rank 0 also packs\n"
+       "a DIR with T compression threads (default: all cores, at most 8)")
+      ("print-env", po::value(&s.print_env)->value_name("SHELL"),
+       "rank 0 prints the stacks' activation for SHELL (sh, csh, fish or json)\n"
+       "instead of their paths, for eval in a batch script")
+      ("tree", po::value(&s.options.fanout)->implicit_value(2)->value_name("K"),
+       "send through a pipelined K-ary tree of point-to-point messages (default K: 2)\n"
+       "instead of MPI_Ibcast")
+      ("chunk-size", po::value(&chunk_mib)->value_name("MIB"), "broadcast chunk size in MiB (default: 4)")
+      ("ring", po::value(&s.options.ring)->value_name("N"), "chunks in flight per rank (default: 4)")
+      ("level", po::value(&s.options.level)->value_name("L"), "LZ4 level when packing a DIR (default: 1)")
+      ("exclude", po::value(&s.options.excludes)->composing()->value_name("GLOB"),
+       "when packing a DIR, leave out entries matching GLOB (repeatable)");
+  add_root_option(options);
+}
+
+// Parses on every rank; only rank 0 prints help or a usage error. Returns the
+// exit code when the command should end here.
+std::optional<int> parse_settings(const CommandSpec& spec, const Args& args, Settings& s, int rank) {
+  po::options_description options("Options");
+  s.options.threads = default_threads(8);
+  unsigned chunk_mib = 4;
+  add_bcast_options(options, s, chunk_mib);
+  po::options_description arguments;
+  arguments.add_options()("stack", po::value(&s.options.stacks)->required()->value_name("STACK"), "stacks");
+  po::positional_options_description positional;
+  positional.add("stack", -1);
+  po::variables_map vm;
+  std::ostringstream discard;
+  std::streambuf* saved = rank == 0 ? nullptr : std::cout.rdbuf(discard.rdbuf());
+  try {
+    bool go_on = parse(spec, args, options, arguments, positional, vm);
+    if (saved) std::cout.rdbuf(saved);
+    if (!go_on) return 0;
+    if (s.options.threads == 0) throw UsageError(std::string(spec.name) + ": -j must be at least 1");
+    if (chunk_mib == 0 || chunk_mib > 1024)
+      throw UsageError(std::string(spec.name) + ": --chunk-size must be 1 to 1024 MiB");
+    if (s.options.ring < 2 || s.options.ring > 64) throw UsageError(std::string(spec.name) + ": --ring must be 2 to 64");
+    if (vm.count("tree") && s.options.fanout < 1) throw UsageError(std::string(spec.name) + ": --tree wants K >= 1");
+    if (!s.print_env.empty()) parse_shell(s.print_env);
+  } catch (const UsageError&) {
+    if (saved) std::cout.rdbuf(saved);
+    if (rank != 0) return static_cast<int>(ExitCode::usage);
+    throw;
+  }
+  s.options.chunk_bytes = std::uint64_t{chunk_mib} << 20;
+  s.options.pack_threads = s.options.threads;
+  s.options.root = root_from(vm);
+  return std::nullopt;
+}
+
+std::vector<std::string> current_environment() {
+  std::vector<std::string> env;
+  for (char** e = environ; e && *e; ++e) env.emplace_back(*e);
+  return env;
+}
+
+// Rank 0 says how it went; every rank returns the same status.
+int report(const BcastOutcome& outcome, const Settings& s, bool print_paths) {
+  if (mpi::Comm::world().rank() != 0) return outcome.ok ? 0 : 1;
+  for (const std::string& line : outcome.summary) log::info("%s", line.c_str());
+  for (const std::string& line : outcome.problems) log::error("%s", line.c_str());
+  if (!outcome.ok) {
+    if (outcome.problems.empty()) log::error("the broadcast failed on another rank (see its messages)");
+    return static_cast<int>(ExitCode::failure);
+  }
+  UserRoot root(s.options.root, false);
+  std::vector<ActiveStack> stacks;
+  for (const StackPlan& stack : outcome.plan.stacks)
+    stacks.push_back({root.path() + "/" + stack.manifest.dir_name(), stack.manifest.activation});
+  if (!s.print_env.empty()) {
+    std::cout << render(activation_edits(stacks), parse_shell(s.print_env), current_environment());
+  } else if (print_paths) {
+    for (const ActiveStack& stack : stacks) std::cout << stack.prefix << "\n";
+  }
+  std::cout.flush();
+  return 0;
+}
+
+void label_lines(const mpi::Comm& world) {
+  if (world.size() > 1) log::set_prefix("[" + host_name() + ":" + std::to_string(world.rank()) + "] ");
+}
+
+}  // namespace
+
+int cmd_bcast(const Args& args) {
+  mpi::MpiSession session(nullptr, nullptr);
+  mpi::Comm world = mpi::Comm::world();
+  Settings s;
+  if (std::optional<int> code = parse_settings(kBcastSpec, args, s, world.rank())) return *code;
+  label_lines(world);
+  return report(broadcast(s.options), s, true);
+}
+
+int cmd_run(const Args& args) {
+  auto [ours, command] = split_command(args);
+  Settings s;
+  std::vector<std::string> keys;
+  {
+    mpi::MpiSession session(nullptr, nullptr);
+    mpi::Comm world = mpi::Comm::world();
+    if (std::optional<int> code = parse_settings(kRunSpec, ours, s, world.rank())) return *code;
+    if (command.empty()) {
+      if (world.rank() != 0) return static_cast<int>(ExitCode::usage);
+      throw UsageError("run: missing '-- PROG [ARGS...]'");
+    }
+    label_lines(world);
+    BcastOutcome outcome = broadcast(s.options);
+    if (int code = report(outcome, s, false)) return code;
+    for (const StackPlan& stack : outcome.plan.stacks) keys.push_back(stack.manifest.dir_name());
+  }  // MPI ends here: PROG runs outside it
+  exec_with_stacks(s.options.root, keys, command);
+}
+
+}  // namespace shmstack::cli
