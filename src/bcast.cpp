@@ -38,7 +38,7 @@ struct Input {
 StackPlan plan_stack(const std::string& given, const BcastOptions& options, Input& input) {
   StackPlan stack;
   stack.source_given = lexically_absolute(given);
-  struct stat st{};
+  struct stat st {};
   if (::stat(given.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
     input.pack.dir = given;
     input.pack.threads = options.pack_threads;
@@ -213,6 +213,7 @@ StackReport send_stack(const Comm& data, const Plan& plan, std::size_t index, bo
   times.archive_bytes = stats.bytes;
   StackReport report;
   if (install) report = install->finish();
+  if (needs) report.received = stats.bytes;
   if (data.rank() == 0 && !stats.abort_reason.empty() && report.outcome != "failed") {
     report.outcome = "failed";
     report.error = stats.abort_reason;
@@ -272,8 +273,10 @@ BcastOutcome run_protocol(const BcastOptions& options) {
       std::vector<NodeReport> reports;
       for (const std::string& r : reports_text) reports.push_back(parse_report(r));
       outcome.problems = install_failures(plan, reports);
-      for (std::size_t i = 0; i < plan.stacks.size(); ++i)
-        outcome.summary.push_back(stack_summary(plan, i, times[i], reports));
+      for (std::size_t i = 0; i < plan.stacks.size(); ++i) {
+        std::vector<std::string> lines = stack_summary(plan, i, times[i], reports);
+        outcome.summary.insert(outcome.summary.end(), lines.begin(), lines.end());
+      }
     }
   }
   bool mine = fine;

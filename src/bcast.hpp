@@ -42,11 +42,11 @@
 namespace shmstack {
 
 struct BcastOptions {
-  std::vector<std::string> stacks;  // archives or directories
-  std::string root;                 // resolved ROOT
-  unsigned threads = 1;             // per leader: decompression workers, and as many writers
-  unsigned pack_threads = 1;        // rank 0, for a directory: compression workers
-  int level = 1;                    // for a directory
+  std::vector<std::string> stacks;    // archives or directories
+  std::string root;                   // resolved ROOT
+  unsigned threads = 1;               // per leader: decompression workers, and as many writers
+  unsigned pack_threads = 1;          // rank 0, for a directory: compression workers
+  int level = 1;                      // for a directory
   std::vector<std::string> excludes;  // for a directory
   std::uint64_t chunk_bytes = 4 << 20;
   std::uint64_t ring = 4;
@@ -54,8 +54,8 @@ struct BcastOptions {
 };
 
 struct BcastOutcome {
-  bool ok = false;  // the same on every rank
-  Plan plan;        // every rank
+  bool ok = false;                    // the same on every rank
+  Plan plan;                          // every rank
   std::vector<std::string> problems;  // rank 0: one line per failed node (and why)
   std::vector<std::string> summary;   // rank 0: one line per stack (timing)
 };

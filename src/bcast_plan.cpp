@@ -1,9 +1,8 @@
 #include "bcast_plan.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <cstdio>
+#include <nlohmann/json.hpp>
 
 #include "error.hpp"
 #include "progress.hpp"
@@ -15,9 +14,12 @@ using nlohmann::json;
 
 const char* need_name(Need need) {
   switch (need) {
-    case Need::present: return "present";
-    case Need::needs: return "needs";
-    case Need::cannot: return "cannot";
+    case Need::present:
+      return "present";
+    case Need::needs:
+      return "needs";
+    case Need::cannot:
+      return "cannot";
   }
   return "cannot";
 }
@@ -112,7 +114,8 @@ std::string to_json(const NodeReport& report) {
                       {"error", s.error},
                       {"seconds", s.seconds},
                       {"entries", s.entries},
-                      {"bytes", s.bytes}});
+                      {"bytes", s.bytes},
+                      {"received", s.received}});
   }
   return json{{"host", report.host}, {"stacks", stacks}}.dump();
 }
@@ -129,6 +132,7 @@ NodeReport parse_report(const std::string& text) {
       stack.seconds = s.at("seconds").get<double>();
       stack.entries = s.at("entries").get<std::uint64_t>();
       stack.bytes = s.at("bytes").get<std::uint64_t>();
+      stack.received = s.at("received").get<std::uint64_t>();
       report.stacks.push_back(std::move(stack));
     }
   } catch (const json::exception& e) {
@@ -151,8 +155,8 @@ std::string space_problem(const Plan& plan, const std::vector<Need>& needs, cons
   if (names.empty()) return "";
   std::string what = "not enough space in " + quote(root) + " on " + host + " for " + names + ": ";
   if (available < bytes)
-    return what + "needs " + human_bytes(bytes) + " (" + std::to_string(bytes) + " bytes), " +
-           human_bytes(available) + " (" + std::to_string(available) + " bytes) free";
+    return what + "needs " + human_bytes(bytes) + " (" + std::to_string(bytes) + " bytes), " + human_bytes(available) +
+           " (" + std::to_string(available) + " bytes) free";
   if (free_inodes > 0 && free_inodes < entries)
     return what + "needs " + std::to_string(entries) + " inodes, " + std::to_string(free_inodes) + " free";
   return "";
@@ -177,8 +181,8 @@ std::vector<std::string> install_failures(const Plan& plan, const std::vector<No
   return lines;
 }
 
-std::string stack_summary(const Plan& plan, std::size_t index, const StreamTimes& times,
-                          const std::vector<NodeReport>& reports) {
+std::vector<std::string> stack_summary(const Plan& plan, std::size_t index, const StreamTimes& times,
+                                       const std::vector<NodeReport>& reports) {
   const Manifest& m = plan.stacks.at(index).manifest;
   int installed = 0, present = 0;
   double slowest = 0;
@@ -197,17 +201,30 @@ std::string stack_summary(const Plan& plan, std::size_t index, const StreamTimes
       slowest_host = r.host;
     }
   }
+  std::vector<std::string> lines;
   std::string line = m.name + " (" + m.id12() + "): ";
-  if (installed == 0) return line + "nothing sent: all " + std::to_string(present) + " nodes had it";
-  line += human_bytes(times.archive_bytes) + " sent to " + std::to_string(installed) + " node" +
-          (installed == 1 ? "" : "s") + " (" + std::to_string(present) + " had it), " + std::to_string(files) +
-          " files, " + human_bytes(bytes) + "; read " + seconds(times.read_seconds) + ", broadcast " +
-          seconds(times.seconds) + ", unpack " + seconds(slowest) + " (slowest: " + slowest_host +
-          ")";
-  if (times.seconds > 0)
-    line += ", " + human_bytes(static_cast<std::uint64_t>(static_cast<double>(times.archive_bytes) / times.seconds)) +
-            "/s";
-  return line;
+  if (installed == 0) {
+    lines.push_back(line + "nothing sent: all " + std::to_string(present) + " nodes had it");
+  } else {
+    line += human_bytes(times.archive_bytes) + " sent to " + std::to_string(installed) + " node" +
+            (installed == 1 ? "" : "s") + " (" + std::to_string(present) + " had it), " + std::to_string(files) +
+            " files, " + human_bytes(bytes) + "; read " + seconds(times.read_seconds) + ", broadcast " +
+            seconds(times.seconds) + ", unpack " + seconds(slowest) + " (slowest: " + slowest_host + ")";
+    if (times.seconds > 0)
+      line += ", " + human_bytes(static_cast<std::uint64_t>(static_cast<double>(times.archive_bytes) / times.seconds)) +
+              "/s";
+    lines.push_back(line);
+  }
+  if (reports.size() > kNodeLines) return lines;
+  for (const NodeReport& r : reports) {
+    if (index >= r.stacks.size()) continue;
+    const StackReport& s = r.stacks[index];
+    std::string node = "  " + r.host + ": " + s.outcome;
+    if (s.outcome == "installed") node += " in " + seconds(s.seconds);
+    node += ", received " + (s.received ? human_bytes(s.received) : std::string("nothing"));
+    lines.push_back(node);
+  }
+  return lines;
 }
 
 }  // namespace shmstack

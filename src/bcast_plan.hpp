@@ -22,9 +22,9 @@ namespace shmstack {
 
 struct StackPlan {
   Manifest manifest;
-  std::string source;        // the archive or directory, resolved
-  std::string source_given;  // as the user wrote it, made absolute
-  bool directory = false;    // packed on the fly by rank 0
+  std::string source;               // the archive or directory, resolved
+  std::string source_given;         // as the user wrote it, made absolute
+  bool directory = false;           // packed on the fly by rank 0
   std::uint64_t archive_bytes = 0;  // 0 when unknown (packed on the fly, a pipe)
 };
 
@@ -50,6 +50,7 @@ struct StackReport {
   double seconds = 0;  // installing, on this node
   std::uint64_t entries = 0;
   std::uint64_t bytes = 0;
+  std::uint64_t received = 0;  // archive bytes this node's leader took from the broadcast
 };
 
 struct NodeReport {
@@ -81,8 +82,10 @@ struct StreamTimes {
   std::uint64_t archive_bytes = 0;
 };
 // The -v timing summary of stack `index`: bytes, files, nodes, read /
-// broadcast / unpack times, throughput and the slowest node.
-std::string stack_summary(const Plan& plan, std::size_t index, const StreamTimes& times,
-                          const std::vector<NodeReport>& reports);
+// broadcast / unpack times, throughput and the slowest node; then, for up to
+// kNodeLines nodes, one line per node (what it did, what it received).
+inline constexpr std::size_t kNodeLines = 32;
+std::vector<std::string> stack_summary(const Plan& plan, std::size_t index, const StreamTimes& times,
+                                       const std::vector<NodeReport>& reports);
 
 }  // namespace shmstack

@@ -15,9 +15,7 @@ constexpr char kMagic[4] = {'S', 'H', 'S', 'C'};
 
 using Clock = std::chrono::steady_clock;
 
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
+double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
 void put64(char* at, std::uint64_t value) {
   for (int i = 0; i < 8; ++i) at[i] = static_cast<char>((value >> (8 * i)) & 0xff);
@@ -195,6 +193,7 @@ PumpStats pump_stream(Transport& transport, const StreamShape& shape, ByteSource
 }
 
 void LoopbackTransport::start(std::size_t, char* message, std::size_t size, std::uint64_t seq) {
+  ++started_;
   if (root_) {
     if (seq != messages_->size()) throw Error("loopback", "messages sent out of order");
     messages_->emplace_back(message, size);

@@ -80,11 +80,11 @@ class Transport {
 };
 
 struct PumpStats {
-  std::uint64_t chunks = 0;       // data-carrying messages
-  std::uint64_t bytes = 0;        // payload bytes
-  double read_seconds = 0;        // root: time spent reading the source
-  double seconds = 0;             // the whole stream, on this rank
-  std::string abort_reason;       // set when the stream was aborted
+  std::uint64_t chunks = 0;  // data-carrying messages
+  std::uint64_t bytes = 0;   // payload bytes
+  double read_seconds = 0;   // root: time spent reading the source
+  double seconds = 0;        // the whole stream, on this rank
+  std::string abort_reason;  // set when the stream was aborted
 };
 
 // Moves one stream. `source` is read at the root only (others pass nullptr);
@@ -100,10 +100,12 @@ class LoopbackTransport final : public Transport {
   void start(std::size_t slot, char* message, std::size_t size, std::uint64_t seq) override;
   bool arrived(std::size_t) override { return true; }
   bool idle(std::size_t) override { return true; }
+  std::uint64_t started() const { return started_; }
 
  private:
   std::vector<std::string>* messages_;
   bool root_;
+  std::uint64_t started_ = 0;
 };
 
 }  // namespace shmstack

@@ -125,8 +125,7 @@ std::vector<std::string> Comm::gather(const std::string& mine, int root) const {
   }
   checked_count(total);
   std::string all(total, '\0');
-  check(MPI_Gatherv(mine.data(), my_count, MPI_CHAR, all.data(), counts.data(), offsets.data(), MPI_CHAR, root,
-                    comm_),
+  check(MPI_Gatherv(mine.data(), my_count, MPI_CHAR, all.data(), counts.data(), offsets.data(), MPI_CHAR, root, comm_),
         "MPI_Gatherv");
   std::vector<std::string> result;
   for (std::size_t i = 0; i < counts.size(); ++i)

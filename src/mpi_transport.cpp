@@ -23,8 +23,7 @@ void drop(MPI_Request& request) {
 
 }  // namespace
 
-IbcastTransport::IbcastTransport(const Comm& comm, std::size_t ring)
-    : comm_(comm), requests_(ring, MPI_REQUEST_NULL) {}
+IbcastTransport::IbcastTransport(const Comm& comm, std::size_t ring) : comm_(comm), requests_(ring, MPI_REQUEST_NULL) {}
 
 IbcastTransport::~IbcastTransport() {
   // Collectives cannot be cancelled; an unfinished one means peers are gone
