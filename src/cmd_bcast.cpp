@@ -119,10 +119,15 @@ int report(const BcastOutcome& outcome, const Settings& s, bool print_paths) {
     if (outcome.problems.empty()) log::error("the broadcast failed on another rank (see its messages)");
     return static_cast<int>(ExitCode::failure);
   }
+  // Rank 0's node has every stack now; its records hold the activation
+  // (learned while installing, for archives made by other tools).
   UserRoot root(s.options.root, false);
   std::vector<ActiveStack> stacks;
-  for (const StackPlan& stack : outcome.plan.stacks)
-    stacks.push_back({root.path() + "/" + stack.manifest.dir_name(), stack.manifest.activation});
+  for (const StackPlan& stack : outcome.plan.stacks) {
+    std::optional<InstalledStack> installed = root.installed(stack.manifest.dir_name());
+    if (!installed) throw Error("stack " + quote(stack.manifest.name) + " is not installed on " + host_name(), "it was removed while the broadcast ended");
+    stacks.push_back({installed->path, installed->manifest.activation});
+  }
   if (!s.print_env.empty()) {
     std::cout << render(activation_edits(stacks), parse_shell(s.print_env), current_environment());
   } else if (print_paths) {

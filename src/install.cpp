@@ -13,6 +13,7 @@
 #include "progress.hpp"
 #include "spawn.hpp"
 #include "tar_reader.hpp"
+#include "walk.hpp"
 
 namespace shmstack {
 namespace {
@@ -112,8 +113,11 @@ InstallResult install_archive(ByteSource& source, const Manifest& fallback, cons
                     std::to_string(manifest.entries) + " entries, " + std::to_string(result.bytes) + " of " +
                     std::to_string(manifest.bytes) + " bytes");
   if (!has_manifest) {
+    // Another tool's archive: what pack would have recorded is learned from
+    // the tree now (a conda-pack env is a prefix: bin/ goes on PATH).
     manifest.entries = result.entries;
     manifest.bytes = result.bytes;
+    manifest.activation = detect_activation(walk_tree(staging.path(), {}));
   }
 
   InstallRecord record;

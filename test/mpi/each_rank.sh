@@ -1,0 +1,8 @@
+#!/bin/bash
+# each_rank.sh CMD...: runs CMD (one MPI rank), then records how it ended in
+# $EACH_DIR/rank.<rank> ("host=H rc=C"), so a test can check every rank's exit
+# status, not only mpiexec's (a file each: hydra may interleave output lines).
+"$@"
+rc=$?
+echo "host=$(hostname) rc=$rc" >"${EACH_DIR:?}/rank.$PMI_RANK"
+exit $rc
