@@ -1,0 +1,19 @@
+# A rank killed (SIGKILL) in the middle of the broadcast: the job ends by
+# itself, well within the harness's timeout: no rank waits forever.
+source "$(dirname "$0")/lib.bash"
+mkdir -p "$T/stack"
+head -c 300000000 /dev/urandom >"$T/stack/big.bin"
+"$S" pack "$T/stack" -o "$T/stack.tar.lz4" -q
+# rank 2 (nodeB's leader) kills itself once its staging directory exists
+killer='if [[ $PMI_RANK == 2 ]]; then
+  (for _ in $(seq 3000); do compgen -G "/dev/shm/shmstack-*/.staging-*" && break; sleep 0.01; done; kill -9 $$) >/dev/null 2>&1 &
+fi
+exec "$@"'
+start=$SECONDS
+rc=0; sim nodeA:2,nodeB:1,nodeC:1 --timeout 100 -- bash -c "$killer" killer "$S" bcast --chunk-size 1 "$T/stack.tar.lz4" || rc=$?
+elapsed=$((SECONDS - start))
+((rc != 0)) || { show; fail "the job succeeded although a rank was killed"; }
+grep -q "the job was killed after" "$T/sim.err" && { show; fail "the job hung until the harness killed it"; }
+((elapsed < 60)) || { show; fail "the job took ${elapsed} s to end"; }
+cat "$T/sim.out" "$T/sim.err" | grep -q "RUNNING AT nodeB" || { show; fail "nothing says which node failed"; }
+echo "ok: ended with $rc after ${elapsed} s"
