@@ -50,7 +50,7 @@ struct Settings {
   std::string print_env;
 };
 
-void add_bcast_options(po::options_description& options, Settings& s, unsigned& chunk_mib) {
+void add_bcast_options(po::options_description& options, Settings& s, unsigned& chunk_mib, int& fanout) {
   options.add_options()
       ("threads,j", po::value(&s.options.threads)->value_name("T"),
        "per node: decompression threads, and as many file writers; rank 0 also packs\n"
@@ -58,9 +58,9 @@ void add_bcast_options(po::options_description& options, Settings& s, unsigned& 
       ("print-env", po::value(&s.print_env)->value_name("SHELL"),
        "rank 0 prints the stacks' activation for SHELL (sh, csh, fish or json)\n"
        "instead of their paths, for eval in a batch script")
-      ("tree", po::value(&s.options.fanout)->implicit_value(2)->value_name("K"),
-       "send through a pipelined K-ary tree of point-to-point messages (default K: 2)\n"
-       "instead of MPI_Ibcast")
+      ("tree", "send through a pipelined tree of point-to-point messages instead of\n"
+               "MPI_Ibcast")
+      ("fanout", po::value(&fanout)->value_name("K"), "children per rank in the --tree (default: 2)")
       ("chunk-size", po::value(&chunk_mib)->value_name("MIB"), "broadcast chunk size in MiB (default: 4)")
       ("ring", po::value(&s.options.ring)->value_name("N"), "chunks in flight per rank (default: 4)")
       ("level", po::value(&s.options.level)->value_name("L"), "LZ4 level when packing a DIR (default: 1)")
@@ -75,7 +75,8 @@ std::optional<int> parse_settings(const CommandSpec& spec, const Args& args, Set
   po::options_description options("Options");
   s.options.threads = default_threads(8);
   unsigned chunk_mib = 4;
-  add_bcast_options(options, s, chunk_mib);
+  int fanout = 2;
+  add_bcast_options(options, s, chunk_mib, fanout);
   po::options_description arguments;
   arguments.add_options()("stack", po::value(&s.options.stacks)->required()->value_name("STACK"), "stacks");
   po::positional_options_description positional;
@@ -91,7 +92,8 @@ std::optional<int> parse_settings(const CommandSpec& spec, const Args& args, Set
     if (chunk_mib == 0 || chunk_mib > 1024)
       throw UsageError(std::string(spec.name) + ": --chunk-size must be 1 to 1024 MiB");
     if (s.options.ring < 2 || s.options.ring > 64) throw UsageError(std::string(spec.name) + ": --ring must be 2 to 64");
-    if (vm.count("tree") && s.options.fanout < 1) throw UsageError(std::string(spec.name) + ": --tree wants K >= 1");
+    if (fanout < 1 || fanout > 64) throw UsageError(std::string(spec.name) + ": --fanout must be 1 to 64");
+    s.options.fanout = vm.count("tree") ? fanout : 0;
     if (!s.print_env.empty()) parse_shell(s.print_env);
   } catch (const UsageError&) {
     if (saved) std::cout.rdbuf(saved);
