@@ -48,7 +48,7 @@ struct BcastOptions {
   unsigned pack_threads = 1;          // rank 0, for a directory: compression workers
   int level = 1;                      // for a directory
   std::vector<std::string> excludes;  // for a directory
-  std::uint64_t chunk_bytes = 4 << 20;
+  std::uint64_t chunk_bytes = 2 << 20;
   std::uint64_t ring = 4;
   int fanout = 0;  // 0: MPI_Ibcast; k: a pipelined k-ary tree
 };

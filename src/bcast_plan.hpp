@@ -31,7 +31,7 @@ struct StackPlan {
 struct Plan {
   std::string error;  // set: rank 0 could not plan (every rank exits 1)
   std::vector<StackPlan> stacks;
-  std::uint64_t chunk_bytes = 4 << 20;
+  std::uint64_t chunk_bytes = 2 << 20;
   std::uint64_t ring = 4;
   int fanout = 0;  // 0: MPI_Ibcast; k > 0: a pipelined k-ary tree
 };

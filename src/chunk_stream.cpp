@@ -164,7 +164,7 @@ PumpStats pump(Transport& transport, const StreamShape& shape, ByteSource* sourc
     } else {
       std::this_thread::sleep_for(pause);
     }
-    pause = std::min(pause * 2, std::chrono::microseconds(1000));
+    pause = std::min(pause * 2, std::chrono::microseconds(100));
   }
   // Done when neither MPI nor the install thread uses any slot.
   for (std::size_t slot = 0; slot < ring; ++slot) {

@@ -54,7 +54,7 @@ void encode_header(const ChunkHeader& header, char* at);
 ChunkHeader decode_header(const char* at);
 
 struct StreamShape {
-  std::uint64_t chunk_bytes = 4 << 20;
+  std::uint64_t chunk_bytes = 2 << 20;
   std::size_t ring = 4;
   std::uint64_t known_chunks = 0;  // 0: the stream ends at a chunk marked last
 

@@ -61,7 +61,7 @@ void add_bcast_options(po::options_description& options, Settings& s, unsigned& 
       ("tree", "send through a pipelined tree of point-to-point messages instead of\n"
                "MPI_Ibcast")
       ("fanout", po::value(&fanout)->value_name("K"), "children per rank in the --tree (default: 2)")
-      ("chunk-size", po::value(&chunk_mib)->value_name("MIB"), "broadcast chunk size in MiB (default: 4)")
+      ("chunk-size", po::value(&chunk_mib)->value_name("MIB"), "broadcast chunk size in MiB (default: 2)")
       ("ring", po::value(&s.options.ring)->value_name("N"), "chunks in flight per rank (default: 4)")
       ("level", po::value(&s.options.level)->value_name("L"), "LZ4 level when packing a DIR (default: 1)")
       ("exclude", po::value(&s.options.excludes)->composing()->value_name("GLOB"),
@@ -74,7 +74,7 @@ void add_bcast_options(po::options_description& options, Settings& s, unsigned& 
 std::optional<int> parse_settings(const CommandSpec& spec, const Args& args, Settings& s, int rank) {
   po::options_description options("Options");
   s.options.threads = default_threads(8);
-  unsigned chunk_mib = 4;
+  unsigned chunk_mib = 2;
   int fanout = 2;
   add_bcast_options(options, s, chunk_mib, fanout);
   po::options_description arguments;
