@@ -1,6 +1,8 @@
 // shmstack bcast / run: the MPI commands. Every rank parses the same command
-// line, but only rank 0 prints help, usage errors and the outcome; each rank
-// exits with the same status.
+// line, before MPI starts (so --help and usage errors need no MPI); only rank
+// 0 prints help, usage errors and the outcome; every rank exits with the same
+// status.
+#include <cstdlib>
 #include <iostream>
 #include <optional>
 #include <sstream>
@@ -106,6 +108,15 @@ std::optional<int> parse_settings(const CommandSpec& spec, const Args& args, Set
   return std::nullopt;
 }
 
+// This process's rank as the launcher tells it (MPICH's hydra, Open MPI,
+// Slurm), before MPI is initialised; 0 when run alone.
+int launcher_rank() {
+  for (const char* name : {"PMI_RANK", "OMPI_COMM_WORLD_RANK", "PMIX_RANK", "SLURM_PROCID"}) {
+    if (const char* value = std::getenv(name)) return std::atoi(value);
+  }
+  return 0;
+}
+
 std::vector<std::string> current_environment() {
   std::vector<std::string> env;
   for (char** e = environ; e && *e; ++e) env.emplace_back(*e);
@@ -146,10 +157,10 @@ void label_lines(const mpi::Comm& world) {
 }  // namespace
 
 int cmd_bcast(const Args& args) {
+  Settings s;
+  if (std::optional<int> code = parse_settings(kBcastSpec, args, s, launcher_rank())) return *code;
   mpi::MpiSession session(nullptr, nullptr);
   mpi::Comm world = mpi::Comm::world();
-  Settings s;
-  if (std::optional<int> code = parse_settings(kBcastSpec, args, s, world.rank())) return *code;
   label_lines(world);
   return report(broadcast(s.options), s, true);
 }
@@ -158,14 +169,14 @@ int cmd_run(const Args& args) {
   auto [ours, command] = split_command(args);
   Settings s;
   std::vector<std::string> keys;
+  if (std::optional<int> code = parse_settings(kRunSpec, ours, s, launcher_rank())) return *code;
+  if (command.empty()) {
+    if (launcher_rank() != 0) return static_cast<int>(ExitCode::usage);
+    throw UsageError("run: missing '-- PROG [ARGS...]'");
+  }
   {
     mpi::MpiSession session(nullptr, nullptr);
     mpi::Comm world = mpi::Comm::world();
-    if (std::optional<int> code = parse_settings(kRunSpec, ours, s, world.rank())) return *code;
-    if (command.empty()) {
-      if (world.rank() != 0) return static_cast<int>(ExitCode::usage);
-      throw UsageError("run: missing '-- PROG [ARGS...]'");
-    }
     label_lines(world);
     BcastOutcome outcome = broadcast(s.options);
     if (int code = report(outcome, s, false)) return code;

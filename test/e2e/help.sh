@@ -2,7 +2,7 @@
 # overview lists every command; --version prints the version.
 source "$(dirname "$0")/lib.bash"
 "$S" --help >"$T/overview"
-for cmd in pack unpack info list rm gc env exec; do
+for cmd in pack unpack info list rm gc env exec bcast run; do
   grep -q "^  $cmd " "$T/overview" || fail "overview does not list $cmd"
   "$S" "$cmd" --help >"$T/help" || fail "$cmd --help failed"
   grep -q "^Usage: shmstack $cmd" "$T/help" || fail "$cmd --help has no usage line"
@@ -11,6 +11,9 @@ done
 "$S" exec --help | grep -q "^Usage: shmstack exec STACK... \[options\] -- PROG" || fail "exec --help usage line"
 "$S" pack --help | grep -q -- "--exclude" || fail "pack --help misses --exclude"
 "$S" unpack --help | grep -q -- "--root" || fail "unpack --help misses --root"
+"$S" run --help | grep -q "^Usage: shmstack run STACK|DIR... \[options\] -- PROG" || fail "run --help usage line"
+"$S" run --help | grep -q "two job steps" || fail "run --help does not say how to run MPI programs"
+"$S" bcast --help | grep -q -- "--print-env" || fail "bcast --help misses --print-env"
 "$S" --version | grep -Eq '^shmstack [0-9]+\.[0-9]+\.[0-9]+$' || fail "--version"
 rc=0; "$S" 2>"$T/err" || rc=$?
 [[ $rc -eq 2 ]] && grep -q "^Usage: shmstack COMMAND" "$T/err" || fail "no arguments: want the overview on stderr and exit 2"
