@@ -1,5 +1,6 @@
 # A rank killed (SIGKILL) in the middle of the broadcast: the job ends by
-# itself, well within the harness's timeout: no rank waits forever.
+# itself, well within the harness's timeout: no rank waits forever. And a
+# SIGTERM to the whole job mid-broadcast: every node removes its staging.
 source "$(dirname "$0")/lib.bash"
 mkdir -p "$T/stack"
 head -c 300000000 /dev/urandom >"$T/stack/big.bin"
@@ -17,3 +18,21 @@ grep -q "the job was killed after" "$T/sim.err" && { show; fail "the job hung un
 ((elapsed < 60)) || { show; fail "the job took ${elapsed} s to end"; }
 cat "$T/sim.out" "$T/sim.err" | grep -q "RUNNING AT nodeB" || { show; fail "nothing says which node failed"; }
 echo "ok: ended with $rc after ${elapsed} s"
+
+# SIGTERM to the job (as when a batch job is cancelled), once nodeB is
+# installing: every rank stops, every node's staging directory is removed.
+sigterm='if [[ $PMI_RANK == 2 ]]; then
+  (for _ in $(seq 3000); do compgen -G "/dev/shm/shmstack-*/.staging-*" && break; sleep 0.01; done
+   p=$$; while ((p > 1)) && [[ $(cat /proc/$p/comm) != mpiexec* ]]; do p=$(awk "/^PPid/ { print \$2 }" /proc/$p/status); done
+   ((p > 1)) && kill -TERM $p) >/dev/null 2>&1 &
+fi
+exec "$@"'
+no_staging='left=$(find "$SIMNODES_STATE" -maxdepth 2 -name ".staging-*"); [[ -z $left ]] || { echo "left behind: $left" >&2; exit 1; }'
+start=$SECONDS
+rc=0; sim nodeA:2,nodeB:1,nodeC:1 --timeout 100 --check "$no_staging" -- bash -c "$sigterm" sigterm "$S" bcast --chunk-size 1 "$T/stack.tar.lz4" || rc=$?
+elapsed=$((SECONDS - start))
+((rc != 0)) || { show; fail "the job succeeded although it was stopped"; }
+grep -q "left behind" "$T/sim.err" && { show; fail "staging was left after SIGTERM"; }
+grep -q "the job was killed after" "$T/sim.err" && { show; fail "the job hung after SIGTERM"; }
+grep -q "interrupted by signal 15" "$T/sim.err" || { show; fail "no rank said it was interrupted"; }
+echo "ok: SIGTERM ended the job with $rc after ${elapsed} s, no staging left"
