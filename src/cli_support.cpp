@@ -12,7 +12,15 @@
 #include "log.hpp"
 #include "node_root.hpp"
 
+extern char** environ;
+
 namespace shmstack::cli {
+
+std::vector<std::string> current_environment() {
+  std::vector<std::string> env;
+  for (char** e = environ; e && *e; ++e) env.emplace_back(*e);
+  return env;
+}
 
 std::string help_text(const CommandSpec& spec, const po::options_description& options) {
   std::ostringstream out;

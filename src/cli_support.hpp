@@ -31,6 +31,10 @@ std::string help_text(const CommandSpec& spec, const po::options_description& op
 // threads only cost memory once LZ4 and the file system are saturated).
 unsigned default_threads(unsigned cap);
 
+// This process's environment as "NAME=VALUE" strings (the input of the pure
+// activation functions).
+std::vector<std::string> current_environment();
+
 // Options shared by commands that work on a node's stack root.
 void add_root_option(po::options_description& options);
 std::string root_from(const po::variables_map& vm);

@@ -17,8 +17,6 @@
 #include "mpi_comm.hpp"
 #include "node_root.hpp"
 
-extern char** environ;
-
 namespace shmstack::cli {
 
 const CommandSpec kBcastSpec = {
@@ -115,12 +113,6 @@ int launcher_rank() {
     if (const char* value = std::getenv(name)) return std::atoi(value);
   }
   return 0;
-}
-
-std::vector<std::string> current_environment() {
-  std::vector<std::string> env;
-  for (char** e = environ; e && *e; ++e) env.emplace_back(*e);
-  return env;
 }
 
 // Rank 0 says how it went; every rank returns the same status.

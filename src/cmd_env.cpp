@@ -18,8 +18,6 @@
 #include "node_root.hpp"
 #include "path_check.hpp"
 
-extern char** environ;
-
 namespace shmstack::cli {
 
 const CommandSpec kEnvSpec = {
@@ -38,12 +36,6 @@ const CommandSpec kExecSpec = {
     "run 'shmstack exec' under srun/mpiexec after installing with 'shmstack bcast'."};
 
 namespace {
-
-std::vector<std::string> current_environment() {
-  std::vector<std::string> env;
-  for (char** e = environ; e && *e; ++e) env.emplace_back(*e);
-  return env;
-}
 
 std::vector<ActiveStack> resolve_all(const std::string& root_path, const std::vector<std::string>& keys) {
   UserRoot root(root_path, false);
