@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <memory>
 #include <thread>
 
 #include "cancel.hpp"
@@ -181,13 +182,16 @@ PumpStats pump(Transport& transport, const StreamShape& shape, ByteSource* sourc
 
 PumpStats pump_stream(Transport& transport, const StreamShape& shape, ByteSource* source, ChunkQueue* install) {
   if (transport.is_root() && !source) throw Error("broadcast stream", "the root has no source");
-  std::vector<std::vector<char>> slots(shape.ring);
+  auto slots = std::make_unique<std::vector<std::vector<char>>>(shape.ring);
   try {
-    return pump(transport, shape, source, install, slots);
+    return pump(transport, shape, source, install, *slots);
   } catch (...) {
     // The install thread may be reading a slot: once stop() returns it no
-    // longer does, and the slots may go.
+    // longer does. MPI may still be writing into one (a failed stream ends in
+    // MPI_Abort, and unfinished collectives cannot be cancelled), so the
+    // buffers are deliberately not freed.
     if (install) install->stop();
+    static_cast<void>(slots.release());
     throw;
   }
 }

@@ -12,25 +12,23 @@ bool test(MPI_Request& request) {
   return done != 0;
 }
 
-// Requests still in flight when a transport goes away (an error unwinding)
-// are cancelled where possible and then completed, so MPI never writes into
-// a freed buffer.
+// A transport destroyed with requests in flight is an error unwinding on its
+// way to MPI_Abort (peers are gone or out of step): nothing may block there.
+// Point-to-point requests are cancelled and freed.
 void drop(MPI_Request& request) {
   if (request == MPI_REQUEST_NULL) return;
   MPI_Cancel(&request);
-  MPI_Wait(&request, MPI_STATUS_IGNORE);
+  MPI_Request_free(&request);
 }
 
 }  // namespace
 
 IbcastTransport::IbcastTransport(const Comm& comm, std::size_t ring) : comm_(comm), requests_(ring, MPI_REQUEST_NULL) {}
 
-IbcastTransport::~IbcastTransport() {
-  // Collectives cannot be cancelled; an unfinished one means peers are gone
-  // or out of step, and the caller is about to abort the job.
-  for (MPI_Request& request : requests_)
-    if (request != MPI_REQUEST_NULL) MPI_Request_free(&request);
-}
+// Nonblocking collectives can be neither cancelled nor freed (MPI 3.0,
+// 5.12), and waiting could block forever: unfinished ones are left to the
+// MPI_Abort that follows (see drop()).
+IbcastTransport::~IbcastTransport() = default;
 
 void IbcastTransport::start(std::size_t slot, char* message, std::size_t size, std::uint64_t) {
   check(MPI_Ibcast(message, checked_count(size), MPI_BYTE, 0, comm_.get(), &requests_[slot]), "MPI_Ibcast");
