@@ -1,6 +1,7 @@
 # The simulated-node harness itself: ranks are grouped by simulated node as
 # asked (SIM_NODES), each node sees only its own /dev/shm, a small node's
-# /dev/shm has the size asked for, and a job that hangs is killed on time.
+# /dev/shm has the size asked for, --cpus pins a node, and a job that hangs is
+# killed on time.
 set -euo pipefail
 out=$(mktemp); trap 'rm -f "$out"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
@@ -21,6 +22,10 @@ for spec in "${specs[@]}"; do
   n=$(grep -c "host=$host node_rank=[0-9]* node_size=$ranks\$" "$out" || true)
   [[ $n -eq $ranks ]] || { cat "$out"; fail "$host: want $ranks ranks, saw $n"; }
 done
+
+# --cpus pins a node's processes
+"$SIMNODES" nodeA:1 --cpus nodeA=0 -- bash -c 'taskset -pc $$' >"$out" 2>&1 || { cat "$out"; fail "--cpus run failed"; }
+grep -q "current affinity list: 0\$" "$out" || { cat "$out"; fail "--cpus did not pin nodeA to CPU 0"; }
 
 # a hung job is killed by --timeout and reported
 start=$SECONDS
