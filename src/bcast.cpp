@@ -52,8 +52,7 @@ StackPlan plan_stack(const std::string& given, const BcastOptions& options, Inpu
   }
   auto file = std::make_unique<FileSource>(given);
   std::uint64_t size = file->size_hint();
-  Manifest fallback = synthesize_manifest(given, size, file->mtime_ns());
-  fallback.disk_bytes = size;  // at least the archive's size: a lower bound
+  Manifest fallback = fallback_manifest(given, *file);
   input.archive = std::make_unique<ReplaySource>(std::move(file));
   {
     TarReader reader(*input.archive, 0);
@@ -212,8 +211,11 @@ StackReport send_stack(const Comm& data, const Plan& plan, std::size_t index, bo
   times.seconds = stats.seconds;
   times.archive_bytes = stats.bytes;
   StackReport report;
-  if (install) report = install->finish();
-  if (needs) report.received = stats.bytes;
+  report.outcome = "present";  // rank 0 only sends what its node has
+  if (install) {
+    report = install->finish();
+    report.received = stats.bytes;
+  }
   if (data.rank() == 0 && !stats.abort_reason.empty() && report.outcome != "failed") {
     report.outcome = "failed";
     report.error = stats.abort_reason;
@@ -252,11 +254,9 @@ BcastOutcome run_protocol(const BcastOptions& options) {
   std::vector<StreamTimes> times(plan.stacks.size());
   if (leader) {
     NodeAnswer answer = answer_plan(plan, options.root);
-    std::vector<std::string> answers = leaders.gather(to_json(answer), 0);
-    for (const std::string& a : answers) {
-      std::vector<std::string> lines = control_problems({parse_answer(a)});
-      outcome.problems.insert(outcome.problems.end(), lines.begin(), lines.end());
-    }
+    std::vector<NodeAnswer> answers;
+    for (const std::string& a : leaders.gather(to_json(answer), 0)) answers.push_back(parse_answer(a));
+    outcome.problems = control_problems(answers);
     fine = leaders.all_ok(answer.why.empty());
     // data
     for (std::size_t i = 0; fine && i < plan.stacks.size(); ++i) {
@@ -265,7 +265,6 @@ BcastOutcome run_protocol(const BcastOptions& options) {
       Comm data = leaders.split(needs || rank0);
       if (!data.valid() || (data.size() == 1 && !needs)) continue;
       report.stacks[i] = send_stack(data, plan, i, needs, rank0 ? &inputs[i] : nullptr, options, times[i]);
-      if (!needs) report.stacks[i].outcome = report.stacks[i].outcome == "failed" ? "failed" : "present";
     }
     // outcome
     std::vector<std::string> reports_text = leaders.gather(to_json(report), 0);

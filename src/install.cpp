@@ -155,10 +155,15 @@ InstallResult install_archive(ByteSource& source, const Manifest& fallback, cons
   return result;
 }
 
+Manifest fallback_manifest(const std::string& archive_path, const FileSource& source) {
+  Manifest fallback = synthesize_manifest(archive_path, source.size_hint(), source.mtime_ns());
+  fallback.disk_bytes = source.size_hint();
+  return fallback;
+}
+
 InstallResult install_file(const std::string& archive_path, const InstallOptions& options) {
   FileSource source(archive_path);
-  Manifest fallback = synthesize_manifest(archive_path, source.size_hint(), source.mtime_ns());
-  fallback.disk_bytes = source.size_hint();  // at least the archive's size: a lower bound
+  Manifest fallback = fallback_manifest(archive_path, source);
   InstallOptions with_path = options;
   with_path.archive_path = resolved_path(archive_path);
   with_path.archive_given = lexically_absolute(archive_path);

@@ -50,6 +50,11 @@ std::optional<Manifest> read_manifest_entry(TarReader& reader, archive_entry* en
 // `fallback` names the stack when the archive has no manifest.
 InstallResult install_archive(ByteSource& source, const Manifest& fallback, const InstallOptions& options);
 
+// The manifest install_archive falls back on for an archive file without one:
+// named and identified from the file (path, size, mtime); its tmpfs footprint is
+// at least the archive's size (a lower bound for the space check).
+Manifest fallback_manifest(const std::string& archive_path, const FileSource& source);
+
 // Convenience for a file on disk.
 InstallResult install_file(const std::string& archive_path, const InstallOptions& options);
 
