@@ -192,6 +192,7 @@ StackReport send_stack(const Comm& data, const Plan& plan, std::size_t index, bo
   std::optional<InstallThread> install;
   if (needs) {
     InstallOptions install_options;
+    install_options.via = "bcast";
     install_options.root = options.root;
     install_options.threads = options.threads;
     install_options.archive_path = stack.source;

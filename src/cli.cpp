@@ -29,6 +29,7 @@ const Command kCommands[] = {
     {"exec", cmd_exec, "run a program with installed stacks' environment"},
     {"bcast", cmd_bcast, "install stacks on every node of an MPI job (under mpiexec/srun)"},
     {"run", cmd_run, "bcast, then run a (non-MPI) program on every rank with the stacks"},
+    {"slurm", cmd_slurm, "Slurm TaskProlog, Prolog and Epilog (see 'shmstack slurm --help')"},
 };
 
 void print_overview(std::ostream& out) {

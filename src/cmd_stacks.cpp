@@ -64,6 +64,7 @@ int cmd_list(const Args& args) {
                      {"source", s.manifest.source},
                      {"archive", s.record.archive},
                      {"job_id", s.record.job_id},
+                     {"via", s.record.via},
                      {"installed", s.record.installed}});
     }
     std::cout << out.dump(2) << "\n";

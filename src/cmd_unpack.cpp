@@ -45,6 +45,7 @@ int cmd_unpack(const Args& args) {
   InstallOptions install_options;
   install_options.root = root_from(vm);
   install_options.threads = threads;
+  install_options.via = "unpack";
   install_options.progress = Progress::wanted(vm.count("quiet") > 0);
   for (const std::string& stack : stacks) {
     auto start = std::chrono::steady_clock::now();

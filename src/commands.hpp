@@ -20,6 +20,7 @@ int cmd_env(const Args& args);
 int cmd_exec(const Args& args);
 int cmd_bcast(const Args& args);
 int cmd_run(const Args& args);
+int cmd_slurm(const Args& args);
 
 // Shared by exec and run.
 // Splits "A B -- C D" into the words before "--" and after it.

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <ctime>
 #include <fcntl.h>
@@ -26,15 +27,8 @@ std::string id_of(const std::string& dir_name) {
 }
 
 std::vector<std::string> entries(const UserRoot& root) {
-  std::vector<std::string> names;
-  int fd = ::openat(root.fd(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  DIR* dir = fd >= 0 ? ::fdopendir(fd) : nullptr;
-  if (!dir) throw_errno("cannot read", root.path());
-  while (dirent* d = ::readdir(dir)) {
-    std::string n = d->d_name;
-    if (n != "." && n != ".." && n != ".locks") names.push_back(n);
-  }
-  ::closedir(dir);
+  std::vector<std::string> names = entry_names(root.fd(), ".", root.path());
+  names.erase(std::remove(names.begin(), names.end(), ".locks"), names.end());
   return names;
 }
 

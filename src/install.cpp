@@ -123,6 +123,7 @@ InstallResult install_archive(ByteSource& source, const Manifest& fallback, cons
   InstallRecord record;
   record.archive = options.archive_path.empty() ? source.name() : options.archive_path;
   record.archive_given = options.archive_given;
+  record.via = options.via;
   if (const char* job = std::getenv("SLURM_JOB_ID")) record.job_id = job;
   record.installed = utc_now_iso8601();
   record.installed_epoch = static_cast<std::int64_t>(std::time(nullptr));

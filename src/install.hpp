@@ -33,6 +33,7 @@ struct InstallOptions {
   bool progress = false;
   std::string archive_path;   // recorded in install.json (resolved)
   std::string archive_given;  // recorded too: as the user wrote it, made absolute
+  std::string via;            // recorded: the command installing it
 };
 
 struct InstallResult {

@@ -21,7 +21,6 @@
 #include "progress.hpp"
 
 namespace shmstack {
-namespace {
 
 std::string read_small_file(int dirfd, const std::string& path) {
   int fd = ::openat(dirfd, path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
@@ -35,7 +34,21 @@ std::string read_small_file(int dirfd, const std::string& path) {
   return text;
 }
 
-}  // namespace
+std::vector<std::string> entry_names(int dirfd, const std::string& relative, const std::string& shown) {
+  std::vector<std::string> names;
+  int fd = ::openat(dirfd, relative.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0 && errno == ENOENT) return names;
+  DIR* dir = fd >= 0 ? ::fdopendir(fd) : nullptr;
+  if (!dir) throw_errno("cannot read", shown);
+  while (dirent* d = ::readdir(dir)) {
+    std::string n = d->d_name;
+    if (n != "." && n != "..") names.push_back(std::move(n));
+  }
+  ::closedir(dir);
+  return names;
+}
+
+std::string user_root_path(const std::string& root) { return root + "/shmstack-" + std::to_string(::geteuid()); }
 
 std::string resolve_root(const std::string& option) {
   if (!option.empty()) return option;
@@ -44,7 +57,7 @@ std::string resolve_root(const std::string& option) {
 }
 
 UserRoot::UserRoot(const std::string& root, bool create) {
-  path_ = root + "/shmstack-" + std::to_string(::geteuid());
+  path_ = user_root_path(root);
   struct stat base{};
   if (::stat(root.c_str(), &base) != 0) throw_errno("cannot use stack root", root);
   if (!S_ISDIR(base.st_mode)) throw Error("cannot use stack root " + quote(root), "not a directory");
@@ -284,6 +297,7 @@ std::string to_json(const InstallRecord& r) {
   j["archive"] = r.archive;
   j["archive_given"] = r.archive_given;
   j["job_id"] = r.job_id;
+  j["via"] = r.via;
   j["installed"] = r.installed;
   j["installed_epoch"] = r.installed_epoch;
   j["host"] = r.host;
@@ -297,6 +311,7 @@ InstallRecord parse_install_record(const std::string& text, const std::string& w
     r.archive = j.value("archive", "");
     r.archive_given = j.value("archive_given", "");
     r.job_id = j.value("job_id", "");
+    r.via = j.value("via", "");
     r.installed = j.value("installed", "");
     r.installed_epoch = j.value("installed_epoch", std::int64_t{0});
     r.host = j.value("host", "");

@@ -26,10 +26,14 @@ namespace shmstack {
 
 std::string resolve_root(const std::string& option);
 
+// ROOT/shmstack-<euid>: where this user's stacks live under `root`.
+std::string user_root_path(const std::string& root);
+
 struct InstallRecord {
   std::string archive;        // resolved (realpath)
   std::string archive_given;  // as given, made absolute without touching the file system
   std::string job_id;
+  std::string via;  // the command that installed it: unpack, bcast, slurm prolog, slurm task-prolog
   std::string installed;  // UTC ISO 8601
   std::int64_t installed_epoch = 0;
   std::string host;
@@ -122,6 +126,14 @@ bool remove_stack(const UserRoot& root, const std::string& dir_name);
 
 // Creates `relative` under `dirfd` (O_EXCL|O_NOFOLLOW) holding `content`.
 void write_new_file(int dirfd, const std::string& relative, const std::string& content, const std::string& shown);
+
+// The contents of a small file under `dirfd` (never following a final
+// symlink); empty when it cannot be read.
+std::string read_small_file(int dirfd, const std::string& relative);
+
+// The names in directory `relative` under `dirfd` (not "." and ".."); empty
+// when it does not exist.
+std::vector<std::string> entry_names(int dirfd, const std::string& relative, const std::string& shown);
 
 // Removes `name` under `dirfd` recursively, never following symlinks.
 void remove_tree(int dirfd, const std::string& name, const std::string& shown);
