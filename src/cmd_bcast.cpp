@@ -47,7 +47,8 @@ namespace {
 
 struct Settings {
   BcastOptions options;
-  std::string print_env;
+  bool print_env = false;
+  std::string shell = "sh";
 };
 
 void add_bcast_options(po::options_description& options, Settings& s, unsigned& chunk_mib, int& fanout) {
@@ -55,9 +56,12 @@ void add_bcast_options(po::options_description& options, Settings& s, unsigned& 
       ("threads,j", po::value(&s.options.threads)->value_name("T"),
        "per node: decompression threads, and as many file writers; rank 0 also packs\n"
        "a DIR with T compression threads (default: all cores, at most 8)")
-      ("print-env", po::value(&s.print_env)->value_name("SHELL"),
-       "rank 0 prints the stacks' activation for SHELL (sh, csh, fish or json)\n"
-       "instead of their paths, for eval in a batch script")
+      ("print-env", po::bool_switch(&s.print_env),
+       "rank 0 prints the stacks' activation instead of their paths, for eval in\n"
+       "a batch script")
+      ("shell", po::value(&s.shell)->value_name("SHELL"),
+       "--print-env output for sh (also bash, zsh), csh (tcsh), fish, or json\n"
+       "(default: sh)")
       ("tree", "send through a pipelined tree of point-to-point messages instead of\n"
                "MPI_Ibcast")
       ("fanout", po::value(&fanout)->value_name("K"), "children per rank in the --tree (default: 2)")
@@ -94,7 +98,7 @@ std::optional<int> parse_settings(const CommandSpec& spec, const Args& args, Set
     if (s.options.ring < 2 || s.options.ring > 64) throw UsageError(std::string(spec.name) + ": --ring must be 2 to 64");
     if (fanout < 1 || fanout > 64) throw UsageError(std::string(spec.name) + ": --fanout must be 1 to 64");
     s.options.fanout = vm.count("tree") ? fanout : 0;
-    if (!s.print_env.empty()) parse_shell(s.print_env);
+    parse_shell(s.shell);
   } catch (const UsageError&) {
     if (saved) std::cout.rdbuf(saved);
     if (rank != 0) return static_cast<int>(ExitCode::usage);
@@ -133,8 +137,8 @@ int report(const BcastOutcome& outcome, const Settings& s, bool print_paths) {
     if (!installed) throw Error("stack " + quote(stack.manifest.name) + " is not installed on " + host_name(), "it was removed while the broadcast ended");
     stacks.push_back({installed->path, installed->manifest.activation});
   }
-  if (!s.print_env.empty()) {
-    std::cout << render(activation_edits(stacks), parse_shell(s.print_env), current_environment());
+  if (s.print_env) {
+    std::cout << render(activation_edits(stacks), parse_shell(s.shell), current_environment());
   } else if (print_paths) {
     for (const ActiveStack& stack : stacks) std::cout << stack.prefix << "\n";
   }
@@ -144,6 +148,13 @@ int report(const BcastOutcome& outcome, const Settings& s, bool print_paths) {
 
 void label_lines(const mpi::Comm& world) {
   if (world.size() > 1) log::set_prefix("[" + host_name() + ":" + std::to_string(world.rank()) + "] ");
+  // srun without a PMI plugin MPICH speaks starts every task as an MPI job of
+  // its own: each would read the archive, and each would print.
+  const char* tasks = std::getenv("SLURM_NTASKS");
+  if (world.size() == 1 && tasks && std::atoi(tasks) > 1 && launcher_rank() == 0)
+    log::warn("srun started %s tasks, but each one is an MPI job of its own rank: run 'srun --mpi=pmi2 ...' "
+              "(or set MpiDefault=pmi2) so that they broadcast",
+              tasks);
 }
 
 }  // namespace

@@ -25,7 +25,7 @@ check='
     { echo "the printed activation does not work" >&2; exit 1; }'
 
 TMPDIR=$T/tmp sim nodeA:1,nodeB:1,nodeC:1,nodeD:1 --check "$check" -- \
-  "$EACH" "$S" bcast --tree -v --print-env sh "$T/stack" "$T/tools.tar.gz" || { show; fail "bcast failed"; }
+  "$EACH" "$S" bcast --tree -v --print-env "$T/stack" "$T/tools.tar.gz" || { show; fail "bcast failed"; }
 [[ $(ranks_with_rc 0) -eq 4 ]] || { show; fail "not every rank exited 0"; }
 grep -q "^export PYTHONPATH=.*/dev/shm/shmstack-0/stack-" "$T/sim.out" || { show; fail "no PYTHONPATH in --print-env output"; }
 [[ $(grep -c "sent to 4 nodes" "$T/sim.err") -eq 2 ]] || { show; fail "expected a summary line per stack"; }
