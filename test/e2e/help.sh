@@ -14,6 +14,15 @@ done
 "$S" run --help | grep -q "^Usage: shmstack run STACK|DIR... \[options\] -- PROG" || fail "run --help usage line"
 "$S" run --help | grep -q "two job steps" || fail "run --help does not say how to run MPI programs"
 "$S" bcast --help | grep -q -- "--print-env" || fail "bcast --help misses --print-env"
+"$S" bcast --help | grep -q -- "--shell" || fail "bcast --help misses --shell"
+grep -q "^  slurm " "$T/overview" || fail "overview does not list slurm"
+"$S" slurm --help | grep -q "^Usage: shmstack slurm task-prolog|prolog|epilog" || fail "slurm --help usage line"
+for hook in task-prolog prolog epilog; do
+  "$S" slurm "$hook" --help >"$T/help" || fail "slurm $hook --help failed"
+  grep -q "^Usage: shmstack slurm $hook" "$T/help" || fail "slurm $hook --help has no usage line"
+  grep -q -- "--root" "$T/help" || fail "slurm $hook --help misses --root"
+done
+expect_fail 2 "slurm: unknown command 'pro'" "$S" slurm pro
 "$S" --version | grep -Eq '^shmstack [0-9]+\.[0-9]+\.[0-9]+$' || fail "--version"
 rc=0; "$S" 2>"$T/err" || rc=$?
 [[ $rc -eq 2 ]] && grep -q "^Usage: shmstack COMMAND" "$T/err" || fail "no arguments: want the overview on stderr and exit 2"

@@ -1,0 +1,67 @@
+# The Slurm hooks without Slurm: 'shmstack slurm task-prolog|prolog|epilog'
+# given the environment slurmd gives them (the real cluster is test/slurm).
+#  - nothing asked: no output, no file created;
+#  - task-prolog installs SHMSTACK_STACKS once and prints literal 'export'
+#    lines that make Python import from the stack; a failure prints 'print'
+#    lines (Slurm writes them to the task's output) and exits 1;
+#  - prolog installs the job comment's stacks and records the outcome, which
+#    the task-prolog applies or reports; it exits 0 for a job's bad archive;
+#  - epilog removes what the job installed unless another job claims it;
+#  - prolog refuses to act for another user unless it is root.
+source "$(dirname "$0")/lib.bash"
+source "$E2E_DIR/make_tree.bash"
+make_tree "$T/src"
+mkdir -p "$T/src/hookpkg" && echo 'WHERE = __file__' >"$T/src/hookpkg/__init__.py"
+"$S" pack "$T/src" -o "$T/a.tar.lz4" --name hooks -q
+U=$(id -u) G=$(id -g)
+job() { env SLURM_JOB_ID="$1" SLURM_JOB_UID="$U" SLURM_JOB_GID="$G" "${@:2}"; }
+
+# Nothing asked.
+out=$(job 1 "$S" slurm task-prolog) || fail "task-prolog with nothing asked failed"
+[[ -z $out ]] || fail "task-prolog with nothing asked printed: $out"
+job 1 "$S" slurm prolog || fail "prolog with nothing asked failed"
+job 1 "$S" slurm epilog || fail "epilog with nothing asked failed"
+[[ -z $(ls -A "$ROOT") ]] || fail "a job that asked for nothing left $(ls -A "$ROOT")"
+
+# TaskProlog: install, then the export lines activate the stack.
+job 2 env SHMSTACK_STACKS="$T/missing.tar.lz4:$T/a.tar.lz4" "$S" slurm task-prolog >"$T/out" 2>"$T/err" && fail "missing archive accepted"
+grep -qx "print shmstack: error: cannot open archive '$T/missing.tar.lz4': No such file or directory" "$T/out" ||
+  { cat "$T/out"; fail "no print line for the error"; }
+grep -q "shmstack: error: cannot open archive" "$T/err" || fail "no error on stderr"
+no_leftovers
+job 2 env SHMSTACK_STACKS="$T/a.tar.lz4" "$S" slurm task-prolog >"$T/exports" 2>"$T/err" || { cat "$T/err"; fail "task-prolog failed"; }
+grep -q "installed $ROOT/shmstack-$U/hooks-" "$T/err" || fail "task-prolog did not say it installed"
+grep -Eqx "export PYTHONPATH=$ROOT/shmstack-$U/hooks-[0-9a-f]{12}" "$T/exports" || { cat "$T/exports"; fail "no PYTHONPATH export"; }
+grep -qx "export PYTHONNOUSERSITE=1" "$T/exports" || fail "no PYTHONNOUSERSITE export"
+! grep -Ev '^export [A-Za-z_][A-Za-z0-9_]*=' "$T/exports" || fail "a line Slurm would not apply"
+job 2 env SHMSTACK_STACKS="$T/a.tar.lz4" "$S" slurm task-prolog 2>"$T/err" >/dev/null
+grep -q "reusing $ROOT/shmstack-$U/hooks-" "$T/err" || fail "second task did not reuse the stack"
+where=$(env $(sed 's/^export //' "$T/exports") /usr/bin/python3 -c 'import hookpkg; print(hookpkg.WHERE)')
+[[ $where == "$ROOT/shmstack-$U/hooks-"*/hookpkg/__init__.py ]] || fail "python imported $where"
+
+# Prolog: job 3 asks through its comment and reuses the stack job 2 installed.
+job 3 env SLURM_JOB_COMMENT="run; shmstack=$T/a.tar.lz4" "$S" slurm prolog 2>"$T/err" || fail "prolog failed"
+grep -q "reusing" "$T/err" || fail "prolog did not reuse the installed stack"
+job 3 "$S" slurm task-prolog >"$T/exports3" || fail "task-prolog after the prolog failed"
+cmp -s "$T/exports" "$T/exports3" || fail "the prolog's stack was not activated like the task-prolog's"
+# ... a bad archive fails the job, not the prolog.
+job 4 env SLURM_JOB_COMMENT="shmstack=$T/missing.tar.lz4" "$S" slurm prolog 2>/dev/null || fail "prolog failed for a job's bad archive"
+job 4 "$S" slurm task-prolog >"$T/out" 2>/dev/null && fail "task-prolog ignored the prolog's failure"
+grep -q "^print shmstack: error: the Slurm prolog failed on .*missing.tar.lz4" "$T/out" || { cat "$T/out"; fail "no print line"; }
+
+# Epilog: job 2 ends, job 3 still claims the stack; then job 3 ends.
+job 2 "$S" slurm epilog 2>/dev/null || fail "epilog failed"
+[[ -n $(ls "$ROOT/shmstack-$U" | grep '^hooks-') ]] || fail "job 2's epilog removed a stack job 3 uses"
+job 3 "$S" slurm epilog 2>"$T/err" || fail "epilog failed"
+grep -q "removed $ROOT/shmstack-$U/hooks-" "$T/err" || fail "epilog did not say what it removed"
+[[ -z $(ls "$ROOT/shmstack-$U" | grep -v '^\.') ]] || fail "stack left after the last job's epilog"
+job 4 "$S" slurm epilog || fail "epilog of the failed job"
+
+# Acting for another user needs root; missing job variables are named.
+if [[ $U -ne 0 ]]; then
+  expect_fail 1 "cannot become uid 0 gid 0: this process is uid $U and not root" \
+    env SLURM_JOB_ID=5 SLURM_JOB_UID=0 SLURM_JOB_GID=0 SLURM_JOB_COMMENT="shmstack=$T/a.tar.lz4" "$S" slurm prolog
+fi
+expect_fail 1 "SLURM_JOB_UID is not set" env SLURM_JOB_ID=5 "$S" slurm epilog
+expect_fail 1 "SLURM_JOB_ID is not set" "$S" slurm task-prolog
+echo "slurm hooks ok"
