@@ -24,17 +24,24 @@ trap 'rm -rf "$W"' EXIT
 # as_user CMD...: CMD as the lab's test user (Slurm jobs run as this user).
 as_user() {
   setpriv --reuid="$TUSER" --regid="$TUSER" --init-groups \
-    env -i PATH=/usr/local/bin:/usr/bin:/bin HOME=/tmp SLURM_CONF="$SLURM_CONF" "$@"
+    env -i PATH="$(dirname "$S")":/usr/local/bin:/usr/bin:/bin HOME=/tmp SLURM_CONF="$SLURM_CONF" "$@"
 }
 
-# submit NAME SBATCH-ARGS...: sbatch --wait as the test user, output in
-# $W/NAME.out; prints the job id. The job's exit code is in $W/NAME.rc.
+# submit NAME SBATCH-ARGS...: sbatch as the test user, output in $W/NAME.out;
+# waits for the job to end (polling: sbatch --wait polls every few seconds)
+# and prints its id. The job's exit code is in $W/NAME.rc; STACK, if set, is
+# passed to the job.
 submit() {
   local name=$1; shift
-  local rc=0 id
-  id=$(cd "$W" && as_user sbatch --parsable --wait -o "$W/$name.out" "$@") || rc=$?
-  echo "$rc" >"$W/$name.rc"
-  echo "${id%%;*}"
+  local id state
+  id=$(cd "$W" && as_user ${STACK:+STACK="$STACK"} sbatch --parsable -o "$W/$name.out" "$@") || fail "sbatch $* failed"
+  id=${id%%;*}
+  for _ in $(seq 1200); do
+    state=$(scontrol -o show job "$id" | grep -o 'JobState=[A-Z_]*' || true)
+    case $state in JobState=PENDING | JobState=RUNNING | JobState=CONFIGURING | JobState=COMPLETING | "") sleep 0.1 ;; *) break ;; esac
+  done
+  [[ $state == JobState=COMPLETED ]] && echo 0 >"$W/$name.rc" || echo 1 >"$W/$name.rc"
+  echo "$id"
 }
 
 # on_node NODE CMD...: CMD in that node's namespaces (as root).
@@ -71,6 +78,28 @@ nodes_idle() {
   local bad
   bad=$(sinfo -h -N -t drain,drained,draining,down,fail -o '%N %T' | sort -u)
   [[ -z $bad ]] || fail "nodes not healthy: $bad"
+}
+
+# The program the shipped examples (scripts/slurm/examples) run: its host and
+# where numpy and scipy came from.
+EXAMPLES=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../scripts/slurm/examples" && pwd)
+cat >"$W/app.py" <<'PY'
+import socket, numpy, scipy.optimize
+print("app", socket.gethostname(), numpy.__file__, scipy.__file__)
+PY
+
+# check_app NAME TASKS: NAME.out has TASKS lines from app.py, from all 3
+# nodes, every module from the test user's stack in /dev/shm.
+check_app() {
+  local lines hosts stack="/dev/shm/shmstack-$TUID/sci-[0-9a-f]{12}"
+  lines=$(grep "^app " "$W/$1.out" || true)
+  [[ -n $lines && $(wc -l <<<"$lines") == "$2" ]] || { show "$1"; fail "$1: expected $2 tasks"; }
+  hosts=$(awk '{print $2}' <<<"$lines" | sort -u | tr '\n' ' ')
+  [[ $hosts == "node1 node2 node3 " ]] || { show "$1"; fail "$1: ran on $hosts"; }
+  if grep -Ev "^app node[1-3] $stack/numpy/__init__\.py $stack/scipy/__init__\.py$" <<<"$lines"; then
+    show "$1"
+    fail "$1: a module came from outside the stack"
+  fi
 }
 
 show() { echo "--- $W/$1.out"; cat "$W/$1.out" 2>/dev/null || true; }

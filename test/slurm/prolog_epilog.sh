@@ -23,6 +23,12 @@ stack="/dev/shm/shmstack-$TUID/sci-[0-9a-f]{12}"
 wait_gone node1 node2 node3
 echo "Prolog installed for job $job on 3 nodes as $TUSER; Epilog removed it"
 
+job=$(submit prolog --comment "shmstack=$ARCH/sci.tar.lz4" "$EXAMPLES/prolog.sbatch")
+[[ $(cat "$W/prolog.rc") == 0 ]] || { show prolog; fail "prolog.sbatch (job $job) failed"; }
+check_app prolog 6
+wait_gone node1 node2 node3
+echo "prolog.sbatch: 6 tasks import from /dev/shm"
+
 # Privileges are dropped before the archive is opened.
 job=$(submit rootonly -N2 --comment "shmstack=$ARCH/root-only.tar.lz4" --wrap 'echo should-not-run')
 [[ $(cat "$W/rootonly.rc") != 0 ]] || { show rootonly; fail "job $job ran with an archive only root may read"; }

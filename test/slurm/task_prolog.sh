@@ -1,7 +1,7 @@
 # The TaskProlog path: SHMSTACK_STACKS in the environment of an unchanged
 # srun command; 6 tasks on 3 nodes import numpy from the stack; on each node
 # exactly one task installed it and the other reused it (the TaskProlog's
-# log); the Epilog removes it.
+# log); the Epilog removes it. Then the shipped task-prolog.sbatch example.
 source "$(dirname "$0")/lib.bash"
 
 log=$LAB/log/user/task-prolog.log
@@ -26,5 +26,11 @@ for node in node1 node2 node3; do
     fail "$node: the second task did not reuse the stack"
 done
 wait_gone node1 node2 node3
+
+job=$(STACK=$ARCH/sci.tar.lz4 submit task-prolog "$EXAMPLES/task-prolog.sbatch")
+[[ $(cat "$W/task-prolog.rc") == 0 ]] || { show task-prolog; fail "task-prolog.sbatch (job $job) failed"; }
+check_app task-prolog 6
+wait_gone node1 node2 node3
+echo "task-prolog.sbatch: 6 tasks import from /dev/shm"
 nodes_idle
 echo "TaskProlog: installed once per node, 6 tasks import from /dev/shm; removed after job $job"
