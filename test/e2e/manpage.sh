@@ -3,12 +3,13 @@
 source "$(dirname "$0")/lib.bash"
 page_src="$E2E_DIR/../../doc/shmstack.1.scd"
 [[ -f $page_src ]] || fail "no man page source at $page_src"
-for cmd in $("$S" --help | awk '/^Commands:/{on=1; next} on && /^  [a-z]/{print $1}'); do
+commands=$("$S" --help | awk '/^Commands:/{on=1; next} on && /^  [a-z]/{print $1}' | sed 's/^slurm$/slurm task-prolog\nslurm prolog\nslurm epilog/')
+while read -r cmd; do
   grep -q "^\*$cmd\*" "$page_src" || fail "man page does not describe '$cmd'"
-  for opt in $("$S" "$cmd" --help | grep -oE -- '--[a-z][a-z-]+' | sort -u); do
+  for opt in $("$S" $cmd --help | grep -oE -- '--[a-z][a-z-]+' | sort -u); do
     grep -q -- "\*$opt\*" "$page_src" || fail "man page does not mention $opt of '$cmd'"
   done
-done
+done <<<"$commands"
 if command -v scdoc >/dev/null && command -v man >/dev/null; then
   scdoc <"$page_src" >"$T/shmstack.1"
   man -l "$T/shmstack.1" 2>/dev/null | grep -q "^SYNOPSIS" || fail "man -l does not render the page"
