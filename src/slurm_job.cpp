@@ -134,12 +134,17 @@ std::string JobRecords::job_dir(const std::string& job) const {
   return std::string(kJobs) + "/" + job;
 }
 
-bool JobRecords::claim(const std::string& job, const std::string& dir_name) {
-  if (!root_.installed(dir_name)) return false;
+std::string JobRecords::make_job_dir(const std::string& job) const {
   std::string dir = job_dir(job);
   for (const std::string& d : {std::string(kJobs), dir})
     if (::mkdirat(root_.fd(), d.c_str(), 0700) != 0 && errno != EEXIST)
       throw_errno("cannot create", root_.path() + "/" + d);
+  return dir;
+}
+
+bool JobRecords::claim(const std::string& job, const std::string& dir_name) {
+  if (!root_.installed(dir_name)) return false;
+  std::string dir = make_job_dir(job);
   std::string file = dir + "/" + dir_name;
   int fd = ::openat(root_.fd(), file.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0) throw_errno("cannot create", root_.path() + "/" + file);
@@ -148,10 +153,7 @@ bool JobRecords::claim(const std::string& job, const std::string& dir_name) {
 }
 
 void JobRecords::write_prolog_result(const std::string& job, const PrologResult& result) {
-  std::string dir = job_dir(job);
-  for (const std::string& d : {std::string(kJobs), dir})
-    if (::mkdirat(root_.fd(), d.c_str(), 0700) != 0 && errno != EEXIST)
-      throw_errno("cannot create", root_.path() + "/" + d);
+  std::string dir = make_job_dir(job);
   std::string file = dir + "/" + kPrologResult;
   std::string temporary = file + ".new";
   ::unlinkat(root_.fd(), temporary.c_str(), 0);

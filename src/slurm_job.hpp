@@ -75,7 +75,8 @@ class JobRecords {
   std::vector<std::string> claimed_by_others(const std::string& job) const;
 
  private:
-  std::string job_dir(const std::string& job) const;
+  std::string job_dir(const std::string& job) const;       // .jobs/<job>, checked
+  std::string make_job_dir(const std::string& job) const;  // the same, created
   const UserRoot& root_;
   StackLock lock_;
 };
