@@ -1,6 +1,7 @@
 #include "activation.hpp"
 
 #include <algorithm>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include "error.hpp"
@@ -27,22 +28,21 @@ std::string join(const std::vector<std::string>& parts) {
   return out;
 }
 
-const std::string* lookup(const std::vector<std::string>& environ, const std::string& name) {
-  for (const std::string& entry : environ)
-    if (entry.size() > name.size() && entry[name.size()] == '=' && entry.compare(0, name.size(), name) == 0)
-      return &entry;
-  return nullptr;
-}
-
 std::string new_value(const EnvEdit& edit, const std::vector<std::string>& environ) {
   if (edit.set) return edit.value;
   std::string value = join(edit.prepend);
-  if (const std::string* old = lookup(environ, edit.name); old && old->size() > edit.name.size() + 1)
-    value += ":" + old->substr(edit.name.size() + 1);
+  if (std::optional<std::string> old = env_value(environ, edit.name); old && !old->empty()) value += ":" + *old;
   return value;
 }
 
 }  // namespace
+
+std::optional<std::string> env_value(const std::vector<std::string>& environ, const std::string& name) {
+  for (const std::string& e : environ)
+    if (e.size() > name.size() && e[name.size()] == '=' && e.compare(0, name.size(), name) == 0)
+      return e.substr(name.size() + 1);
+  return std::nullopt;
+}
 
 bool is_env_name(const std::string& name) {
   if (name.empty() || (name[0] >= '0' && name[0] <= '9')) return false;

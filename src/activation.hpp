@@ -10,6 +10,7 @@
 // always set (a stack must not be shadowed by ~/.local).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -35,6 +36,9 @@ std::vector<EnvEdit> activation_edits(const std::vector<ActiveStack>& stacks);
 // `environ` as "NAME=VALUE" strings (like envp); returns the new one. Order is
 // kept; new variables are appended.
 std::vector<std::string> apply_edits(const std::vector<std::string>& environ, const std::vector<EnvEdit>& edits);
+
+// The value of `name` in `environ` ("NAME=VALUE" strings), if set.
+std::optional<std::string> env_value(const std::vector<std::string>& environ, const std::string& name);
 
 enum class Shell { sh, csh, fish, json };
 // Throws UsageError for an unknown name.

@@ -96,8 +96,6 @@ InstalledStack install_for_job(const UserRoot& root, const std::string& archive,
   throw Error("cannot install " + quote(archive), "another job's Epilog kept removing it");
 }
 
-std::string message_of(const Error& e) { return e.operation() + ": " + e.reason(); }
-
 void identify(const SlurmJob& job, const char* role) {
   log::set_prefix("[" + host_name() + " job " + job.id + " " + role + "] ");
   log::set_verbose(true);
@@ -120,7 +118,7 @@ std::string task_prolog_lines(const std::string& root_path, const InstallOptions
     active.push_back({s.path, s.manifest.activation});
   }
   if (from_prolog) {
-    std::optional<PrologResult> result = JobRecords(root).prolog_result(job.id);
+    std::optional<PrologResult> result = read_prolog_result(root, job.id);
     if (result && !result->error.empty()) throw Error("the Slurm prolog failed on " + host_name(), result->error);
     for (const std::string& dir : result ? result->stacks : std::vector<std::string>{}) {
       std::optional<InstalledStack> s = root.installed(dir);
@@ -147,7 +145,7 @@ int task_prolog(const Args& args) {
     std::cout << task_prolog_lines(install.root, install) << std::flush;
     return 0;
   } catch (const Error& e) {
-    std::cout << task_prolog_print("shmstack: error: " + message_of(e)) << std::flush;
+    std::cout << task_prolog_print(std::string("shmstack: error: ") + e.what()) << std::flush;
     throw;
   }
 }
@@ -183,7 +181,7 @@ int prolog(const Args& args) {
   try {
     for (const std::string& archive : stacks) result.stacks.push_back(install_for_job(root, archive, install, job.id).dir_name);
   } catch (const Error& e) {
-    result.error = message_of(e);
+    result.error = e.what();
     log::error("%s", result.error.c_str());
   }
   JobRecords(root).write_prolog_result(job.id, result);

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "activation.hpp"
 #include "error.hpp"
 #include "path_check.hpp"
 
@@ -39,14 +40,13 @@ std::map<std::string, std::string> as_map(const std::vector<std::string>& enviro
 constexpr const char* kJobs = ".jobs";
 constexpr const char* kPrologResult = ".prolog.json";
 
-}  // namespace
-
-std::optional<std::string> env_value(const std::vector<std::string>& environ, const std::string& name) {
-  for (const std::string& e : environ)
-    if (e.size() > name.size() && e[name.size()] == '=' && e.compare(0, name.size(), name) == 0)
-      return e.substr(name.size() + 1);
-  return std::nullopt;
+// .jobs/<job>, for a job id that cannot name anything else.
+std::string job_dir(const std::string& job) {
+  if (!all_digits(job)) throw Error("invalid Slurm job id " + quote(job), "not a number");
+  return std::string(kJobs) + "/" + job;
 }
+
+}  // namespace
 
 SlurmJob job_from_environment(const std::vector<std::string>& environ, bool need_ids) {
   SlurmJob job;
@@ -129,11 +129,6 @@ PrologResult parse_prolog_result(const std::string& text, const std::string& whe
 
 JobRecords::JobRecords(const UserRoot& root) : root_(root), lock_(root, "jobs") {}
 
-std::string JobRecords::job_dir(const std::string& job) const {
-  if (!all_digits(job)) throw Error("invalid Slurm job id " + quote(job), "not a number");
-  return std::string(kJobs) + "/" + job;
-}
-
 std::string JobRecords::make_job_dir(const std::string& job) const {
   std::string dir = job_dir(job);
   for (const std::string& d : {std::string(kJobs), dir})
@@ -162,11 +157,11 @@ void JobRecords::write_prolog_result(const std::string& job, const PrologResult&
     throw_errno("cannot write", root_.path() + "/" + file);
 }
 
-std::optional<PrologResult> JobRecords::prolog_result(const std::string& job) const {
+std::optional<PrologResult> read_prolog_result(const UserRoot& root, const std::string& job) {
   std::string file = job_dir(job) + "/" + kPrologResult;
-  std::string text = read_small_file(root_.fd(), file);
+  std::string text = read_small_file(root.fd(), file);
   if (text.empty()) return std::nullopt;
-  return parse_prolog_result(text, quote(root_.path() + "/" + file));
+  return parse_prolog_result(text, quote(root.path() + "/" + file));
 }
 
 std::vector<std::string> JobRecords::claimed_by_others(const std::string& job) const {

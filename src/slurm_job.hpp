@@ -28,9 +28,6 @@ struct SlurmJob {
   gid_t gid = 0;
 };
 
-// The value of `name` in `environ` ("NAME=VALUE" strings), if set.
-std::optional<std::string> env_value(const std::vector<std::string>& environ, const std::string& name);
-
 // SLURM_JOB_ID, and with `need_ids` SLURM_JOB_UID and SLURM_JOB_GID, from
 // `environ`. Throws Error naming a variable that is missing or malformed.
 SlurmJob job_from_environment(const std::vector<std::string>& environ, bool need_ids);
@@ -59,6 +56,10 @@ struct PrologResult {
 std::string to_json(const PrologResult& result);
 PrologResult parse_prolog_result(const std::string& text, const std::string& where);
 
+// What the Prolog recorded for `job`, if it ran. Needs no lock: the record
+// only ever appears whole (written beside, then renamed).
+std::optional<PrologResult> read_prolog_result(const UserRoot& root, const std::string& job);
+
 // The job records of one user on one node, locked for the object's lifetime.
 class JobRecords {
  public:
@@ -67,7 +68,6 @@ class JobRecords {
   // longer installed (removed since it was installed or found).
   bool claim(const std::string& job, const std::string& dir_name);
   void write_prolog_result(const std::string& job, const PrologResult& result);
-  std::optional<PrologResult> prolog_result(const std::string& job) const;
   // Forgets `job`; returns the stacks to remove now: those it claimed or
   // installed (install record) that no other job claims.
   std::vector<std::string> release(const std::string& job);
@@ -75,8 +75,7 @@ class JobRecords {
   std::vector<std::string> claimed_by_others(const std::string& job) const;
 
  private:
-  std::string job_dir(const std::string& job) const;       // .jobs/<job>, checked
-  std::string make_job_dir(const std::string& job) const;  // the same, created
+  std::string make_job_dir(const std::string& job) const;  // .jobs/<job>, created
   const UserRoot& root_;
   StackLock lock_;
 };

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "activation.hpp"
 #include "error.hpp"
 #include "manifest.hpp"
 #include "node_root.hpp"
@@ -97,16 +98,16 @@ TEST_CASE("JobRecords: a job releases what it claimed or installed, unless anoth
     CHECK(records.claim("12", c));
     CHECK_FALSE(records.claim("10", "gone-0123456789ab"));
     records.write_prolog_result("10", PrologResult{{a, c}, ""});
-    REQUIRE(records.prolog_result("10"));
-    CHECK(records.prolog_result("10")->stacks == Strings{a, c});
-    CHECK_FALSE(records.prolog_result("12"));
+    REQUIRE(read_prolog_result(root, "10"));
+    CHECK(read_prolog_result(root, "10")->stacks == Strings{a, c});
+    CHECK_FALSE(read_prolog_result(root, "12"));
     CHECK(records.claimed_by_others("10") == Strings{c});
     CHECK_THROWS_AS(records.claim("../10", a), Error);
   }
   JobRecords records(root);
   CHECK(records.release("10") == Strings{a});  // c stays: job 12 still claims it
   CHECK(records.release("11") == Strings{b});  // installed by job 11, never claimed
-  CHECK_FALSE(records.prolog_result("10"));
+  CHECK_FALSE(read_prolog_result(root, "10"));
   CHECK(records.release("12") == Strings{c});
   CHECK(records.release("99") == Strings{});
 }
