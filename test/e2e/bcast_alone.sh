@@ -1,0 +1,18 @@
+# bcast started without a launcher (an MPI job of one rank, as srun without a
+# PMI plugin starts each task): it installs like unpack, records that bcast
+# installed it, prints the activation for the shell --shell names, and warns
+# when Slurm says there were more tasks (each broadcasting alone).
+source "$(dirname "$0")/lib.bash"
+mkdir -p "$T/src/alonepkg"
+echo 'X = 1' >"$T/src/alonepkg/__init__.py"
+"$S" pack "$T/src" -o "$T/a.tar.lz4" --name alone -q
+
+env -u SLURM_NTASKS "$S" bcast --print-env --shell fish "$T/a.tar.lz4" >"$T/out" 2>"$T/err" || { cat "$T/err"; fail "bcast alone failed"; }
+[[ ! -s $T/err ]] || { cat "$T/err"; fail "bcast alone printed on stderr"; }
+grep -Eq "^set -gx PYTHONPATH '$ROOT/shmstack-$(id -u)/alone-[0-9a-f]{12}'" "$T/out" || { cat "$T/out"; fail "no fish PYTHONPATH line"; }
+"$S" list --json | grep -q '"via": "bcast"' || fail "list --json does not say bcast installed it"
+
+SLURM_NTASKS=4 "$S" bcast "$T/a.tar.lz4" >/dev/null 2>"$T/err" || fail "bcast as one of 4 srun tasks failed"
+grep -q "^shmstack: warning: srun started 4 tasks, but each one is an MPI job of its own rank: run 'srun --mpi=pmi2" "$T/err" ||
+  { cat "$T/err"; fail "no warning about srun without PMI"; }
+echo "bcast alone ok"
