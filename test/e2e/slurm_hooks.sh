@@ -7,7 +7,8 @@
 #  - prolog installs the job comment's stacks and records the outcome, which
 #    the task-prolog applies or reports; it exits 0 for a job's bad archive;
 #  - epilog removes what the job installed unless another job claims it;
-#  - prolog refuses to act for another user unless it is root.
+#  - prolog refuses to act for another user unless it is root, and fails
+#    (the node cannot serve the job) on an unsafe user root.
 source "$(dirname "$0")/lib.bash"
 source "$E2E_DIR/make_tree.bash"
 make_tree "$T/src"
@@ -56,6 +57,20 @@ job 3 "$S" slurm epilog 2>"$T/err" || fail "epilog failed"
 grep -q "removed $ROOT/shmstack-$U/hooks-" "$T/err" || fail "epilog did not say what it removed"
 [[ -z $(ls "$ROOT/shmstack-$U" | grep -v '^\.') ]] || fail "stack left after the last job's epilog"
 job 4 "$S" slurm epilog || fail "epilog of the failed job"
+
+# A user root the hooks must not use (here a symlink, as another user could
+# plant in /dev/shm): a job that asks for nothing is unaffected; the prolog of
+# one that asks fails (the node cannot serve it) and names the reason.
+rm -rf "$ROOT/shmstack-$U"
+mkdir "$T/elsewhere"
+ln -s "$T/elsewhere" "$ROOT/shmstack-$U"
+out=$(job 6 "$S" slurm task-prolog) && [[ -z $out ]] || fail "task-prolog with nothing asked failed on a planted root"
+rc=0
+job 6 env SLURM_JOB_COMMENT="shmstack=$T/a.tar.lz4" "$S" slurm prolog 2>"$T/err" || rc=$?
+[[ $rc -eq 1 ]] || fail "prolog on a planted root: exit $rc, not 1"
+grep -q "^\[.* job 6 prolog\] shmstack: error: unsafe stack root .*it is a symlink" "$T/err" || { cat "$T/err"; fail "no clear error"; }
+[[ -z $(ls -A "$T/elsewhere") ]] || fail "the prolog wrote through the planted symlink"
+rm "$ROOT/shmstack-$U"
 
 # Acting for another user needs root; missing job variables are named.
 if [[ $U -ne 0 ]]; then
