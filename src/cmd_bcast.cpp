@@ -54,15 +54,15 @@ struct Settings {
 void add_bcast_options(po::options_description& options, Settings& s, unsigned& chunk_mib, int& fanout) {
   options.add_options()
       ("threads,j", po::value(&s.options.threads)->value_name("T"),
-       "per node: decompression threads, and as many file writers; rank 0 also packs\n"
+       "per node: decompression threads, and as many file writers; rank 0 also packs "
        "a DIR with T compression threads (default: all cores, at most 8)")
       ("print-env", po::bool_switch(&s.print_env),
-       "rank 0 prints the stacks' activation instead of their paths, for eval in\n"
+       "rank 0 prints the stacks' activation instead of their paths, for eval in "
        "a batch script")
       ("shell", po::value(&s.shell)->value_name("SHELL"),
-       "--print-env output for sh (also bash, zsh), csh (tcsh), fish, or json\n"
+       "--print-env output for sh (also bash, zsh), csh (tcsh), fish, or json "
        "(default: sh)")
-      ("tree", "send through a pipelined tree of point-to-point messages instead of\n"
+      ("tree", "send through a pipelined tree of point-to-point messages instead of "
                "MPI_Ibcast")
       ("fanout", po::value(&fanout)->value_name("K"), "children per rank in the --tree (default: 2)")
       ("chunk-size", po::value(&chunk_mib)->value_name("MIB"), "broadcast chunk size in MiB (default: 2)")
