@@ -70,7 +70,8 @@ std::vector<EnvEdit> activation_edits(const std::vector<ActiveStack>& stacks) {
   std::vector<EnvEdit> sets;
   for (const ActiveStack& s : stacks) {
     for (const auto& [name, value] : s.activation.set) {
-      bool seen = std::any_of(sets.begin(), sets.end(), [&](const EnvEdit& e) { return e.name == name; });
+      const std::string& var = name;  // (clang 14: lambdas cannot capture structured bindings)
+      bool seen = std::any_of(sets.begin(), sets.end(), [&](const EnvEdit& e) { return e.name == var; });
       if (!seen) sets.push_back({name, {}, true, replace_all(value, "{prefix}", s.prefix)});
     }
   }

@@ -34,6 +34,7 @@ struct InstallOptions {
   std::string archive_path;   // recorded in install.json (resolved)
   std::string archive_given;  // recorded too: as the user wrote it, made absolute
   std::string via;            // recorded: the command installing it
+  bool conda_unpack = true;   // run a conda-pack archive's bin/conda-unpack (off: install it as is)
 };
 
 struct InstallResult {

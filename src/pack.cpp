@@ -213,12 +213,12 @@ Activation apply_overrides(Activation a, const ActivationOverrides& o, bool has_
   add(a.path, o.path);
   add(a.pythonpath, o.pythonpath);
   add(a.ld_library_path, o.ld_library_path);
-  for (const auto& [name, value] : o.set) {
-    auto it = std::find_if(a.set.begin(), a.set.end(), [&](const auto& kv) { return kv.first == name; });
+  for (const auto& setting : o.set) {
+    auto it = std::find_if(a.set.begin(), a.set.end(), [&](const auto& kv) { return kv.first == setting.first; });
     if (it != a.set.end()) {
-      it->second = value;
+      it->second = setting.second;
     } else {
-      a.set.emplace_back(name, value);
+      a.set.push_back(setting);
     }
   }
   if (std::string problem = check_activation(a); !problem.empty()) throw Error("invalid activation", problem);
