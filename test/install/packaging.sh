@@ -1,0 +1,33 @@
+# The site packaging: the Lmod modulefile example (packaging/lmod) loaded by a
+# real Lmod over an installed tree puts shmstack, its man page and its bash
+# completion in place and unloads cleanly; the Spack recipe (packaging/spack)
+# matches the build's dependencies and options (test/install/spack_recipe.py).
+source "$E2E_DIR/lib.bash"
+SRC=$E2E_DIR/../..
+python3 "$SRC/test/install/spack_recipe.py" "$SRC" || fail "the Spack recipe is out of step with the build"
+
+lmod_init=/usr/share/lmod/lmod/init/bash
+[[ -f $lmod_init ]] || skip "needs lmod (scripts/setup installs it)"
+P=$T/prefix
+cmake --install "$BUILD_DIR" --prefix "$P" >/dev/null || fail "cmake --install failed"
+version=$(grep -oP '^whatis\("Version: \K[^"]+' "$SRC/packaging/lmod/shmstack.lua")
+[[ $version == "$PROJECT_VERSION" ]] || fail "the modulefile says version $version, the project $PROJECT_VERSION"
+mkdir -p "$T/modules/shmstack"
+sed "s#^local root = .*#local root = \"$P\"#" "$SRC/packaging/lmod/shmstack.lua" >"$T/modules/shmstack/$version.lua"
+grep -q "^local root = \"$P\"" "$T/modules/shmstack/$version.lua" || fail "the modulefile has no 'local root = ...' line"
+
+env -i HOME="$T" PATH=/usr/bin:/bin bash -c '
+  set -e
+  source '"$lmod_init"'
+  module use '"$T/modules"'
+  module load shmstack
+  [[ $(command -v shmstack) == '"$P"'/bin/shmstack ]] || { echo "not on PATH after load"; exit 1; }
+  man -w shmstack | grep -q "^'"$P"'/share/man/man1/shmstack.1" || { echo "man page not found: $(man -w shmstack 2>&1)"; exit 1; }
+  [[ -f $SHMSTACK_EXAMPLES/prestep.sbatch ]] || { echo "SHMSTACK_EXAMPLES: $SHMSTACK_EXAMPLES"; exit 1; }
+  complete -p shmstack | grep -q _shmstack || { echo "no completion after load"; exit 1; }
+  shmstack --version
+  module unload shmstack
+  ! command -v shmstack >/dev/null || { echo "still on PATH after unload"; exit 1; }
+' >"$T/lmod.out" 2>&1 || { cat "$T/lmod.out"; fail "the Lmod modulefile does not work"; }
+grep -qx "shmstack $PROJECT_VERSION" "$T/lmod.out" || { cat "$T/lmod.out"; fail "the loaded shmstack did not run"; }
+echo "packaging ok"
