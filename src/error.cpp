@@ -33,4 +33,11 @@ std::string quote(std::string_view path) {
   return out;
 }
 
+std::string quote_entry(std::string_view path, std::size_t max) {
+  if (path.size() <= max) return quote(path);
+  std::size_t half = max / 2;
+  return quote(std::string(path.substr(0, half)) + "..." + std::string(path.substr(path.size() - half))) + " (" +
+         std::to_string(path.size()) + " bytes)";
+}
+
 }  // namespace shmstack

@@ -60,5 +60,8 @@ class Interrupted : public std::runtime_error {
 // A path or archive entry name made safe to print on one line: control
 // characters and backslashes are escaped, the result is single-quoted.
 std::string quote(std::string_view path);
+// quote() for a name from an archive, which may be up to PATH_MAX long: past
+// `max` characters, its start and end around "...", and its length.
+std::string quote_entry(std::string_view path, std::size_t max = 160);
 
 }  // namespace shmstack

@@ -42,7 +42,7 @@ Extractor::Extractor(int staging_fd, std::string staging_path, ExtractOptions op
 Extractor::~Extractor() = default;
 
 void Extractor::refuse(const std::string& entry, const std::string& why) const {
-  throw Error("refusing entry " + quote(entry) + " of archive " + quote(options_.archive_name), why);
+  throw Error("refusing entry " + quote_entry(entry) + " of archive " + quote(options_.archive_name), why);
 }
 
 void Extractor::make_directory(const std::string& path, mode_t mode, timespec mtime,
@@ -67,7 +67,7 @@ void Extractor::ensure_parent(const std::string& entry, const std::string& path)
   auto it = known_.find(std::string(parent));
   if (it != known_.end()) {
     if (it->second != Kind::directory)
-      refuse(entry, "its parent " + quote(parent) + " is a " +
+      refuse(entry, "its parent " + quote_entry(parent) + " is a " +
                         (it->second == Kind::symlink ? "symlink" : "file") +
                         " (no writing through links)");
     return;
@@ -188,11 +188,11 @@ void Extractor::extract(TarReader& reader, archive_entry* entry) {
 
   if (hardlink) {
     EntryPath target = normalize_entry_path(hardlink);
-    if (!target.problem.empty()) refuse(raw, "hard link target " + quote(hardlink) + ": " + target.problem);
+    if (!target.problem.empty()) refuse(raw, "hard link target " + quote_entry(hardlink) + ": " + target.problem);
     if (target.path == path) refuse(raw, "hard link to itself");
     auto it = known_.find(target.path);
     if (it == known_.end() || it->second == Kind::directory)
-      refuse(raw, "hard link to " + quote(hardlink) + ", which is not an earlier file of this archive");
+      refuse(raw, "hard link to " + quote_entry(hardlink) + ", which is not an earlier file of this archive");
     Kind kind = it->second;  // make_room may change the map
     make_room(raw, path, false);
     writers_->drain();  // the target's content must be complete

@@ -13,10 +13,13 @@ std::string g_prefix;
 std::atomic<bool> g_verbose{false};
 
 __attribute__((format(printf, 2, 0))) void emit(const char* kind, const char* format, std::va_list args) {
-  char body[2048];
-  std::vsnprintf(body, sizeof body, format, args);
-  std::string line = g_prefix + "shmstack: " + kind + body + "\n";
-  raw(line);
+  std::va_list again;
+  va_copy(again, args);
+  int n = std::vsnprintf(nullptr, 0, format, args);
+  std::string body(n > 0 ? static_cast<std::size_t>(n) : 0, '\0');
+  if (n > 0) std::vsnprintf(body.data(), body.size() + 1, format, again);
+  va_end(again);
+  raw(g_prefix + "shmstack: " + kind + body + "\n");
 }
 
 }  // namespace

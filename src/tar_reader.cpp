@@ -249,7 +249,7 @@ TarReader::~TarReader() = default;
 void TarReader::fail(const std::string& why, bool in_entry) const {
   std::string what = "cannot read archive " + quote(impl_->source.name());
   if (!impl_->last_entry.empty())
-    what += (in_entry ? " in entry " : " after entry ") + quote(impl_->last_entry);
+    what += (in_entry ? " in entry " : " after entry ") + quote_entry(impl_->last_entry);
   throw Error(what, why);
 }
 

@@ -1,7 +1,12 @@
 #!/usr/bin/env python3
 """Write hostile tar archives into a directory, one per case: NAME.tar.
-Each case is a list of entries; the last one is the attack."""
-import io, os, sys, tarfile
+Each case is a list of entries; the last one is the attack.
+
+  make_hostile.py OUT [STACK.tar]
+
+With STACK.tar (a real stack, decompressed: `lz4 -dc x.tar.lz4 >STACK.tar`),
+also writes manifest-*.tar: that stack with a manifest that lies."""
+import io, json, os, sys, tarfile
 
 out = sys.argv[1]
 
@@ -17,13 +22,21 @@ cases = {
     "absolute": [entry("ok.txt", data=b"ok"), entry("/tmp/shmstack-evil-absolute", data=b"x")],
     "dotdot": [entry("ok.txt", data=b"ok"), entry("a/../../shmstack-evil-dotdot", data=b"x")],
     "symlink-then-file": [entry("esc", tarfile.SYMTYPE, link="/tmp"), entry("esc/shmstack-evil-through", data=b"x")],
+    "symlink-up-then-file": [entry("up", tarfile.SYMTYPE, link=".."), entry("up/shmstack-evil-up", data=b"x")],
     "symlink-then-dir": [entry("esc", tarfile.SYMTYPE, link="/tmp"), entry("esc", tarfile.DIRTYPE, mode=0o755),
                          entry("esc/shmstack-evil-dir", data=b"x")],
     "hardlink-outside": [entry("ok.txt", data=b"ok"), entry("pw", tarfile.LNKTYPE, link="/etc/passwd")],
+    "hardlink-dotdot": [entry("ok.txt", data=b"ok"), entry("pw", tarfile.LNKTYPE, link="../../../../etc/passwd")],
+    "hardlink-dir": [entry("d", tarfile.DIRTYPE, mode=0o755), entry("x", tarfile.LNKTYPE, link="d")],
+    "hardlink-later": [entry("x", tarfile.LNKTYPE, link="later.txt"), entry("later.txt", data=b"later")],
     "hardlink-self": [entry("self", tarfile.LNKTYPE, link="self")],
     "chardev": [entry("null", tarfile.CHRTYPE)],
+    "blockdev": [entry("sda", tarfile.BLKTYPE)],
     "fifo": [entry("pipe", tarfile.FIFOTYPE)],
     "newline": [entry("bad\nname", data=b"x")],
+    "escape": [entry("bad\x1b[2Jname", data=b"x")],
+    "longpath": [entry("d/" * 2100 + "f", data=b"x")],
+    "longname": [entry("a" * 300, data=b"x")],
     "reserved": [entry(".shmstack/install.json", data=b"{}")],
 }
 for name, entries in cases.items():
@@ -31,6 +44,40 @@ for name, entries in cases.items():
         for info, data in entries:
             t.addfile(info, data)
 
-# Not an attack: setuid/setgid bits are stripped, the file is kept.
-with tarfile.open(os.path.join(out, "setuid.tar"), "w", format=tarfile.PAX_FORMAT) as t:
-    t.addfile(*entry("tool", data=b"#!/bin/sh\n", mode=0o6755))
+# Not attacks: setuid/setgid bits are stripped from files and directories,
+# sticky is dropped from files (it means nothing there) and kept on directories.
+with tarfile.open(os.path.join(out, "modes.tar"), "w", format=tarfile.PAX_FORMAT) as t:
+    t.addfile(*entry("tool", data=b"#!/bin/sh\n", mode=0o7755))
+    t.addfile(*entry("shared", tarfile.DIRTYPE, mode=0o7775))
+
+
+def header_only(path, name, declared, data):
+    """A tar whose one entry declares `declared` bytes but carries `data`, then ends."""
+    info = tarfile.TarInfo(name)
+    info.size, info.mode, info.mtime = declared, 0o644, 1_600_000_000
+    with open(path, "wb") as f:
+        f.write(info.tobuf(format=tarfile.PAX_FORMAT) + data)
+
+
+# An entry that declares more data than the archive holds.
+header_only(os.path.join(out, "short-data.tar"), "big.bin", 1 << 20, b"x" * 100)
+# A tar bomb: 1 KiB of archive declaring 100 GiB of output.
+header_only(os.path.join(out, "bomb.tar"), "bomb.bin", 100 << 30, b"\0" * 512)
+
+if len(sys.argv) > 2:
+    with tarfile.open(sys.argv[2]) as src:
+        members = [(m, src.extractfile(m).read() if m.isfile() else None) for m in src.getmembers()]
+    manifest = json.loads(members[0][1])
+    lies = {
+        "bytes-under": {"bytes": manifest["bytes"] // 2},
+        "bytes-over": {"bytes": manifest["bytes"] * 2},
+        "entries-under": {"entries": 2},
+        "disk-huge": {"disk_bytes": 1 << 50},
+    }
+    for name, lie in lies.items():
+        text = json.dumps({**manifest, **lie}).encode()
+        with tarfile.open(os.path.join(out, "manifest-" + name + ".tar"), "w", format=tarfile.PAX_FORMAT) as t:
+            for i, (m, data) in enumerate(members):
+                if i == 0:
+                    m.size, data = len(text), text
+                t.addfile(m, io.BytesIO(data) if data is not None else None)

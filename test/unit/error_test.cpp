@@ -140,3 +140,13 @@ TEST_CASE("UsageError is not an Error") {
   }
   CHECK_FALSE(caught_as_error);
 }
+
+TEST_CASE("quote_entry abbreviates a long archive name and says how long it was") {
+  CHECK(shmstack::quote_entry("a/b") == "'a/b'");
+  std::string long_name(5000, 'x');
+  long_name.front() = 'S';
+  long_name.back() = 'E';
+  std::string quoted = shmstack::quote_entry(long_name, 20);
+  CHECK(quoted == "'Sxxxxxxxxx...xxxxxxxxxE' (5000 bytes)");
+  CHECK(shmstack::quote_entry("bad\nname", 20) == "'bad\\x0aname'");
+}
