@@ -3,10 +3,28 @@
 Each case is a list of entries; the last one is the attack.
 
   make_hostile.py OUT [STACK.tar]
+  make_hostile.py --lie STACK.tar OUT.tar KEY=N...
 
 With STACK.tar (a real stack, decompressed: `lz4 -dc x.tar.lz4 >STACK.tar`),
-also writes manifest-*.tar: that stack with a manifest that lies."""
+also writes manifest-*.tar: that stack with a manifest that lies. --lie writes
+one such archive, its manifest's KEYs set to N."""
 import io, json, os, sys, tarfile
+
+
+def write_lying(stack_tar, path, lie):
+    """STACK.tar again, with the manifest (its first entry) updated by `lie`."""
+    with tarfile.open(stack_tar) as src, tarfile.open(path, "w", format=tarfile.PAX_FORMAT) as dst:
+        for i, m in enumerate(src.getmembers()):
+            data = src.extractfile(m).read() if m.isfile() else None
+            if i == 0:
+                data = json.dumps({**json.loads(data), **lie}).encode()
+                m.size = len(data)
+            dst.addfile(m, io.BytesIO(data) if data is not None else None)
+
+
+if sys.argv[1] == "--lie":
+    write_lying(sys.argv[2], sys.argv[3], {k: int(v) for k, v in (a.split("=", 1) for a in sys.argv[4:])})
+    sys.exit(0)
 
 out = sys.argv[1]
 
@@ -66,8 +84,7 @@ header_only(os.path.join(out, "bomb.tar"), "bomb.bin", 100 << 30, b"\0" * 512)
 
 if len(sys.argv) > 2:
     with tarfile.open(sys.argv[2]) as src:
-        members = [(m, src.extractfile(m).read() if m.isfile() else None) for m in src.getmembers()]
-    manifest = json.loads(members[0][1])
+        manifest = json.loads(src.extractfile(src.getmembers()[0]).read())
     lies = {
         "bytes-under": {"bytes": manifest["bytes"] // 2},
         "bytes-over": {"bytes": manifest["bytes"] * 2},
@@ -75,9 +92,4 @@ if len(sys.argv) > 2:
         "disk-huge": {"disk_bytes": 1 << 50},
     }
     for name, lie in lies.items():
-        text = json.dumps({**manifest, **lie}).encode()
-        with tarfile.open(os.path.join(out, "manifest-" + name + ".tar"), "w", format=tarfile.PAX_FORMAT) as t:
-            for i, (m, data) in enumerate(members):
-                if i == 0:
-                    m.size, data = len(text), text
-                t.addfile(m, io.BytesIO(data) if data is not None else None)
+        write_lying(sys.argv[2], os.path.join(out, "manifest-" + name + ".tar"), lie)

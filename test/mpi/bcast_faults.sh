@@ -55,18 +55,7 @@ fails_everywhere "$T/stack.tar.lz4" "error: nodeB: not enough space in '/dev/shm
 
 # /dev/shm full mid-way on nodeB: the same stack, its manifest claiming 1 MiB.
 lz4 -dcq "$T/stack.tar.lz4" >"$T/stack.tar"
-python3 - "$T/stack.tar" "$T/understated.tar" <<'PY'
-import io, json, sys, tarfile
-with tarfile.open(sys.argv[1]) as src, tarfile.open(sys.argv[2], "w", format=tarfile.PAX_FORMAT) as dst:
-    for i, m in enumerate(src.getmembers()):
-        data = src.extractfile(m).read() if m.isfile() else None
-        if i == 0:
-            manifest = json.loads(data)
-            manifest["disk_bytes"] = 1 << 20
-            data = json.dumps(manifest).encode()
-            m.size = len(data)
-        dst.addfile(m, io.BytesIO(data) if data is not None else None)
-PY
+python3 "$E2E_DIR/make_hostile.py" --lie "$T/stack.tar" "$T/understated.tar" disk_bytes=$((1 << 20))
 fails_everywhere "$T/understated.tar" "error: nodeB: .*No space left on device" --shm-size nodeB=8m
 
 # An archive that cannot be opened at start (its path goes through a file).
