@@ -132,8 +132,8 @@ InstallResult install_archive(ByteSource& source, const Manifest& fallback, cons
   // lives, so the stack is renamed into place first and only counts as
   // installed (install.json) once it has succeeded; on failure it is removed.
   struct stat st{};
-  bool conda_pack = !has_manifest && options.conda_unpack && ::fstatat(staging.fd(), "bin/conda-unpack", &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-                    S_ISREG(st.st_mode);
+  bool conda_pack = !has_manifest && options.conda_unpack &&
+                    ::fstatat(staging.fd(), "bin/conda-unpack", &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode);
   staging.write_file(".shmstack/manifest.json", to_json(manifest));
   if (!conda_pack) staging.write_file(".shmstack/install.json", to_json(record));
   ::fchmodat(staging.fd(), ".shmstack", 0755, 0);

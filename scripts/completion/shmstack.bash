@@ -93,8 +93,7 @@ _shmstack() {
   fi
   case $cmd in
     pack) COMPREPLY=($(compgen -d -- "$cur")); compopt -o filenames 2>/dev/null ;;
-    unpack | info) _shmstack_files "$cur" ;;
-    bcast | run) _shmstack_files "$cur" ;;
+    unpack | info | bcast | run) _shmstack_files "$cur" ;;
     env | exec | rm) COMPREPLY=($(compgen -W "$(_shmstack_installed)" -- "$cur")) ;;
   esac
 }
