@@ -51,21 +51,6 @@ class MemorySource final : public shmstack::ByteSource {
   std::abort();
 }
 
-void remove_tree(const std::string& path);
-
-// The scratch directory: made once per process (removed at exit), holding only "root".
-const std::string& scratch() {
-  static const std::string path = [] {
-    const char* base = std::getenv("TMPDIR");
-    std::string pattern = std::string(base && *base ? base : "/tmp") + "/shmstack-fuzz-XXXXXX";
-    if (!::mkdtemp(pattern.data())) broken("cannot create a scratch directory under " + pattern);
-    return pattern;
-  }();
-  static const bool cleanup = std::atexit([] { remove_tree(scratch()); }) == 0;
-  (void)cleanup;
-  return path;
-}
-
 // Removes a tree even where an input left directories without permissions.
 void remove_tree(const std::string& path) {
   std::error_code ec;
@@ -76,6 +61,26 @@ void remove_tree(const std::string& path) {
   ::chmod(path.c_str(), 0700);
   std::filesystem::remove_all(path, ec);
   if (ec) broken("cannot clear " + path + ": " + ec.message());
+}
+
+// The scratch directory: made once per process, removed at exit, holding only "root".
+class Scratch {
+ public:
+  Scratch() {
+    const char* base = std::getenv("TMPDIR");
+    path_ = std::string(base && *base ? base : "/tmp") + "/shmstack-fuzz-XXXXXX";
+    if (!::mkdtemp(path_.data())) broken("cannot create a scratch directory under " + path_);
+  }
+  ~Scratch() { remove_tree(path_); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+const std::string& scratch() {
+  static const Scratch dir;
+  return dir.path();
 }
 
 // The scratch directory holds only the root, the root only the user root, and
