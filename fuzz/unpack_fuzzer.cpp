@@ -1,6 +1,8 @@
 // libFuzzer target: the whole unpack path (format detection, LZ4 frames and
 // their trailers, libarchive's tar parser, the manifest, the extractor's
-// path checks, the install protocol) fed an archive from memory.
+// path checks, the install protocol) fed an archive from memory: inputs of
+// even length the way a mapped file is read (frames used in place), odd ones
+// the way a stream is (read into a buffer).
 //
 // Each input is installed into a fresh stack root inside a private scratch
 // directory. Besides crashes and sanitizer reports, the target aborts when an
@@ -27,9 +29,19 @@
 
 namespace {
 
+class MemoryBytes final : public shmstack::InPlaceBytes {
+ public:
+  MemoryBytes(const std::uint8_t* data, std::size_t size) : bytes_(reinterpret_cast<const char*>(data), size) {}
+  std::string_view bytes() const override { return bytes_; }
+
+ private:
+  std::string_view bytes_;
+};
+
 class MemorySource final : public shmstack::ByteSource {
  public:
-  MemorySource(const std::uint8_t* data, std::size_t size) : data_(data), size_(size) {}
+  MemorySource(const std::uint8_t* data, std::size_t size) : data_(data), size_(size), whole_(data, size) {}
+  shmstack::InPlaceBytes* in_place() override { return size_ % 2 == 0 && size_ > 0 ? &whole_ : nullptr; }
   std::size_t read(char* buffer, std::size_t capacity) override {
     std::size_t n = std::min(capacity, size_ - offset_);
     std::memcpy(buffer, data_ + offset_, n);
@@ -43,6 +55,7 @@ class MemorySource final : public shmstack::ByteSource {
   const std::uint8_t* data_;
   std::size_t size_;
   std::size_t offset_ = 0;
+  MemoryBytes whole_;
   std::string name_ = "fuzz-input.tar.lz4";
 };
 

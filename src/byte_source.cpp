@@ -55,4 +55,16 @@ std::size_t FileSource::read(char* buffer, std::size_t capacity) {
   }
 }
 
+InPlaceBytes* FileSource::in_place() {
+  if (!map_tried_ && size_ > 0 && !pollable_) {
+    map_tried_ = true;
+    try {
+      mapping_ = std::make_unique<MappedFile>(fd_, size_, path_);
+    } catch (const Error&) {
+      // A file system without mmap: read() works everywhere.
+    }
+  }
+  return mapping_.get();
+}
+
 }  // namespace shmstack

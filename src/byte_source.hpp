@@ -7,7 +7,10 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
+
+#include "mapped_file.hpp"
 
 namespace shmstack {
 
@@ -22,6 +25,9 @@ class ByteSource {
   virtual std::uint64_t size_hint() const { return 0; }
   // Asks a read() blocked in another thread to give up soon (it throws).
   virtual void interrupt() {}
+  // All of the source at once, to be used in place instead of read() (a
+  // regular file, mapped), or nullptr. Valid as long as the source.
+  virtual InPlaceBytes* in_place() { return nullptr; }
 };
 
 // Reads a file, or a pipe/FIFO (waiting in poll() so that a signal or
@@ -37,8 +43,12 @@ class FileSource final : public ByteSource {
   std::uint64_t size_hint() const override { return size_; }
   std::int64_t mtime_ns() const { return mtime_ns_; }
   void interrupt() override { interrupted_ = true; }
+  // A non-empty regular file that can be mapped (else reads go through read()).
+  InPlaceBytes* in_place() override;
 
  private:
+  std::unique_ptr<MappedFile> mapping_;
+  bool map_tried_ = false;
   void wait_readable();
   std::atomic<bool> interrupted_{false};
   bool pollable_ = false;  // a pipe, FIFO or socket: reads can block forever

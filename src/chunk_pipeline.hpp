@@ -61,6 +61,7 @@ class ChunkPipeline {
   void guard(const std::function<void()>& body);
 
   unsigned workers() const { return static_cast<unsigned>(threads_.size()); }
+  std::size_t depth() const { return storage_.size(); }
 
  private:
   void work();

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstring>
+#include <deque>
 #include <exception>
 #include <optional>
 #include <thread>
@@ -19,6 +20,7 @@ constexpr std::size_t kReadBlock = std::size_t{1} << 20;
 constexpr std::size_t kSniffBytes = 2 * kReadBlock;
 
 struct FrameChunk : ChunkBase {
+  const char* in_data = nullptr;  // the frame: in a mapped archive, or in `in`
   std::vector<char> in;
   std::size_t in_size = 0;
   std::size_t content_size = 0;
@@ -37,6 +39,65 @@ bool looks_like_shmstack(const std::vector<char>& prefix) {
   return rest >= lz4::kTrailerSize &&
          lz4::parse_trailer(prefix.data() + frame.length, lz4::kTrailerSize, trailer);
 }
+
+// Where carve() finds frames: `available()` bytes at `at()`, the archive's
+// bytes from `offset()` on.
+class Window {
+ public:
+  virtual ~Window() = default;
+  const char* at() const { return at_; }
+  std::size_t available() const { return available_; }
+  std::uint64_t offset() const { return offset_; }
+  void skip(std::size_t n) {
+    at_ += n;
+    available_ -= n;
+    offset_ += n;
+  }
+  // Makes more bytes available; false at the end of the archive.
+  virtual bool more() = 0;
+
+ protected:
+  const char* at_ = nullptr;
+  std::size_t available_ = 0;
+  std::uint64_t offset_ = 0;
+};
+
+// A mapped file: every byte is available, and stays where it is.
+class InPlaceWindow final : public Window {
+ public:
+  explicit InPlaceWindow(std::string_view bytes) {
+    at_ = bytes.data();
+    available_ = bytes.size();
+  }
+  bool more() override { return false; }
+};
+
+// A stream: read into a buffer that holds at least two whole frames.
+class ReadWindow final : public Window {
+ public:
+  ReadWindow(ByteSource& source, const std::vector<char>& prefix, std::atomic<std::uint64_t>& consumed)
+      : source_(source), consumed_(consumed), buf_(2 * lz4::encoded_bound(lz4::kMaxFrameContent) + kReadBlock) {
+    std::memcpy(buf_.data(), prefix.data(), prefix.size());
+    at_ = buf_.data();
+    available_ = prefix.size();
+  }
+  bool more() override {
+    if (eof_) return false;
+    std::memmove(buf_.data(), at_, available_);
+    at_ = buf_.data();
+    std::size_t n = source_.read(buf_.data() + available_, buf_.size() - available_);
+    consumed_ += n;
+    available_ += n;
+    eof_ = n == 0;
+    return !eof_;
+  }
+
+ private:
+  ByteSource& source_;
+  std::atomic<std::uint64_t>& consumed_;
+  std::vector<char> buf_;
+  bool eof_ = false;
+};
 
 }  // namespace
 
@@ -81,80 +142,105 @@ struct TarReader::Impl {
   }
 
   // Reader thread of the shmstack path: carve frames, check trailers, submit.
+  // A mapped file's frames are used where they lie; a stream's are copied
+  // out of the read buffer into their chunk.
   void carve() {
-    std::vector<char> buf(2 * lz4::encoded_bound(lz4::kMaxFrameContent) + kReadBlock);
-    std::size_t begin = 0;
-    std::size_t end = prefix.size();
-    std::memcpy(buf.data(), prefix.data(), end);
-    bool eof = false;
-    std::uint64_t base = 0;  // archive offset of buf[0]
-    std::uint64_t seq = 0;
-    auto fill = [&] {
-      if (begin > 0) {
-        std::memmove(buf.data(), buf.data() + begin, end - begin);
-        base += begin;
-        end -= begin;
-        begin = 0;
-      }
-      std::size_t n = source.read(buf.data() + end, buf.size() - end);
-      if (n == 0) eof = true;
-      end += n;
-      consumed += n;
-    };
-    for (;;) {
+    InPlaceBytes* whole = source.in_place();
+    std::unique_ptr<Window> window;
+    if (whole) {
+      window = std::make_unique<InPlaceWindow>(whole->bytes());
+    } else {
+      window = std::make_unique<ReadWindow>(source, prefix, consumed);
+    }
+    try {
+      carve_frames(*window, whole);
+    } catch (const Error&) {
+      check_intact();  // a frame read as zeros because the file shrank: say so
+      throw;
+    }
+  }
+
+  void carve_frames(Window& w, InPlaceBytes* whole) {
+    std::deque<std::uint64_t> in_flight;  // start offsets of the frames the workers may still read
+    const std::size_t depth = pipeline->depth();
+    for (std::uint64_t seq = 0;; ++seq) {
       check_cancelled();
-      lz4::FrameScan scan = lz4::scan_frame(buf.data() + begin, end - begin);
-      std::uint64_t offset = base + begin;
+      lz4::FrameScan scan = lz4::scan_frame(w.at(), w.available());
       using S = lz4::FrameScan::Status;
       if (scan.status == S::need_more) {
-        if (eof) {
-          if (begin == end) break;
-          throw Error("cannot read " + where(offset), "truncated archive (ends inside an LZ4 frame)");
+        if (w.more()) {
+          --seq;
+          continue;
         }
-        fill();
-        continue;
+        if (w.available() == 0) break;
+        throw Error("cannot read " + where(w.offset()), "truncated archive (ends inside an LZ4 frame)");
       }
       if (scan.status == S::not_lz4 || scan.status == S::corrupt)
-        throw Error("cannot read " + where(offset), "corrupt archive: " + scan.problem);
+        throw Error("cannot read " + where(w.offset()), "corrupt archive: " + scan.problem);
       if (scan.status == S::skippable) {
-        begin += scan.length;
+        w.skip(scan.length);
+        --seq;
         continue;
       }
       if (!scan.has_content_size || scan.content_size > lz4::kMaxFrameContent)
-        throw Error("cannot read " + where(offset), "corrupt archive: LZ4 frame without a valid content size");
-      while (end - begin < scan.length + lz4::kTrailerSize && !eof) fill();
+        throw Error("cannot read " + where(w.offset()), "corrupt archive: LZ4 frame without a valid content size");
+      while (w.available() < scan.length + lz4::kTrailerSize && w.more()) {
+      }
       lz4::Trailer trailer;
-      if (end - begin < scan.length + lz4::kTrailerSize ||
-          !lz4::parse_trailer(buf.data() + begin + scan.length, lz4::kTrailerSize, trailer))
-        throw Error("cannot read " + where(offset + scan.length),
-                    "corrupt or truncated archive: frame " + std::to_string(seq) +
-                        " has no integrity trailer");
+      if (w.available() < scan.length + lz4::kTrailerSize ||
+          !lz4::parse_trailer(w.at() + scan.length, lz4::kTrailerSize, trailer))
+        throw Error("cannot read " + where(w.offset() + scan.length),
+                    "corrupt or truncated archive: frame " + std::to_string(seq) + " has no integrity trailer");
       if (trailer.seq != seq || trailer.frame_size != scan.length)
-        throw Error("cannot read " + where(offset + scan.length),
+        throw Error("cannot read " + where(w.offset() + scan.length),
                     "corrupt archive: frame " + std::to_string(seq) + " is out of sequence");
       FrameChunk& chunk = pipeline->acquire();
-      chunk.in.resize(std::max(chunk.in.size(), scan.length));
-      std::memcpy(chunk.in.data(), buf.data() + begin, scan.length);
+      if (whole) {
+        chunk.in_data = w.at();
+        // At most `depth` frames are in the pipeline: all before those are done.
+        in_flight.push_back(w.offset());
+        if (in_flight.size() > depth) {
+          whole->done_before(in_flight.front());
+          in_flight.pop_front();
+        }
+      } else {
+        chunk.in.resize(std::max(chunk.in.size(), scan.length));
+        std::memcpy(chunk.in.data(), w.at(), scan.length);
+        chunk.in_data = chunk.in.data();
+      }
       chunk.in_size = scan.length;
       chunk.content_size = static_cast<std::size_t>(scan.content_size);
       chunk.hash = trailer.hash;
-      chunk.offset = offset;
+      chunk.offset = w.offset();
       pipeline->submit(chunk);
-      begin += scan.length + lz4::kTrailerSize;
-      ++seq;
+      w.skip(scan.length + lz4::kTrailerSize);
+      if (whole) consumed = w.offset();
     }
     pipeline->close();
+  }
+
+  // Throws if bytes of a mapped archive vanished (the file was truncated).
+  void check_intact() {
+    InPlaceBytes* whole = source.in_place();
+    if (whole && whole->vanished())
+      throw Error("cannot read archive " + quote(source.name()), "the file became shorter while it was being read");
   }
 
   void start_shmstack(unsigned threads) {
     // Each worker thread keeps its own decompression context.
     auto transform = [this](FrameChunk& chunk) {
       thread_local lz4::Decompressor decompressor;
-      if (lz4::hash_frame(chunk.in.data(), chunk.in_size) != chunk.hash)
-        throw Error("cannot read " + where(chunk.offset),
-                    "corrupt archive: checksum mismatch in frame " + std::to_string(chunk.seq));
-      chunk.out_size = decompressor.decode(chunk.in.data(), chunk.in_size, chunk.content_size,
-                                           chunk.out, "cannot read " + where(chunk.offset));
+      try {
+        if (lz4::hash_frame(chunk.in_data, chunk.in_size) != chunk.hash)
+          throw Error("cannot read " + where(chunk.offset),
+                      "corrupt archive: checksum mismatch in frame " + std::to_string(chunk.seq));
+        chunk.out_size = decompressor.decode(chunk.in_data, chunk.in_size, chunk.content_size, chunk.out,
+                                             "cannot read " + where(chunk.offset));
+      } catch (const Error&) {
+        check_intact();
+        throw;
+      }
+      check_intact();  // zeros that happened to decode are no better
     };
     std::size_t depth = 2 * std::max(1u, threads) + 2;
     pipeline = std::make_unique<ChunkPipeline<FrameChunk>>(threads, depth, transform);

@@ -3,7 +3,10 @@
 // The first bytes decide the path:
 //  - a shmstack archive (LZ4 frames with integrity trailers): frames are
 //    carved out by a reader thread, verified and decompressed by workers in
-//    parallel (ChunkPipeline), and handed in order to libarchive as plain tar;
+//    parallel (ChunkPipeline), and handed in order to libarchive as plain tar.
+//    A regular file is mapped and its frames are used where they lie (no copy
+//    into a read buffer and again into a chunk; mapped_file.hpp says how a
+//    file truncated meanwhile becomes an error); a stream is read;
 //  - anything else (.tar.gz from conda-pack, .tar.zst, a plain .tar, an LZ4
 //    stream from the lz4 tool): libarchive's own decompression filters read
 //    the stream as it comes (Debian's libarchive links zlib, zstd and liblz4,
