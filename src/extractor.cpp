@@ -95,8 +95,8 @@ void Extractor::make_room(const std::string& entry, const std::string& path, boo
 }
 
 void Extractor::read_entry_data(TarReader& reader, const std::string& path, std::uint64_t size, char* buffer,
-                                TarReader::Block block) {
-  std::size_t filled = 0;  // bytes before this are set; a sparse entry's holes read as zeros
+                                TarReader::Block block, std::size_t filled) {
+  // Bytes before `filled` are set; a sparse entry's holes read as zeros.
   for (; block.size != 0; block = reader.read_block()) {
     auto at = static_cast<std::uint64_t>(block.offset);
     if (block.offset < 0 || at < filled || at + block.size > size) refuse(path, "entry data runs past its declared size");
@@ -129,22 +129,11 @@ void Extractor::write_file(TarReader& reader, archive_entry* entry, const std::s
     return;
   }
   if (size <= kSmallFile && writers_) {
-    auto n = static_cast<std::size_t>(size);
     FileJob job;
     job.path = path;
     job.mode = mode;
     job.mtime = mtime;
-    TarReader::Block block = reader.read_block();
-    if (block.keep && block.offset == 0 && block.size == n) {
-      // The whole file lies in one decoded chunk: the job holds the chunk, no copy.
-      job.data = block.data;
-      job.size = n;
-      job.keep = std::move(block.keep);
-      if (reader.read_block().size != 0) refuse(path, "entry data runs past its declared size");
-    } else {
-      read_entry_data(reader, path, size, job.allocate(n), std::move(block));
-    }
-    writers_->submit(std::move(job));
+    write_small_file(reader, std::move(job), size);
     return;
   }
   int fd = create_file(fd_, path, mode, staging_path_);
@@ -164,6 +153,34 @@ void Extractor::write_file(TarReader& reader, archive_entry* entry, const std::s
     throw;
   }
   finish_file(fd, mtime, path, staging_path_);
+}
+
+void Extractor::write_small_file(TarReader& reader, FileJob job, std::uint64_t size) {
+  auto n = static_cast<std::size_t>(size);
+  // The file's bytes where they lie in the decoded chunks (one, or two when
+  // it straddles a boundary): the job holds the chunks, nothing is copied.
+  std::size_t at = 0;
+  TarReader::Block block = reader.read_block();
+  for (; block.size != 0; block = reader.read_block()) {
+    bool in_place = block.keep && block.offset >= 0 && static_cast<std::size_t>(block.offset) == at &&
+                    block.size <= n - at;
+    if (!in_place || !job.add(block.data, block.size, block.keep)) break;
+    at += block.size;
+  }
+  if (block.size != 0 || at != n) {
+    // A hole (sparse entry), a block only valid until the next read, or a
+    // third piece: copy what is there and the rest into the job's own buffer.
+    auto pieces = job.pieces;  // holds their chunks until copied
+    char* buffer = job.allocate(n);
+    std::size_t filled = 0;
+    for (const FileJob::Piece& piece : pieces) {
+      if (piece.size == 0) continue;
+      std::memcpy(buffer + filled, piece.data, piece.size);
+      filled += piece.size;
+    }
+    read_entry_data(reader, job.path, size, buffer, std::move(block), filled);
+  }
+  writers_->submit(std::move(job));
 }
 
 void Extractor::extract(TarReader& reader, archive_entry* entry) {

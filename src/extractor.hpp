@@ -81,9 +81,11 @@ class Extractor {
   void make_directory(const std::string& path, mode_t mode, timespec mtime, bool explicit_entry);
   void make_room(const std::string& entry, const std::string& path, bool directory);
   void write_file(TarReader& reader, archive_entry* entry, const std::string& path);
-  // Copies the entry's data, starting with `block`, into buffer[0, size).
+  void write_small_file(TarReader& reader, FileJob job, std::uint64_t size);
+  // Copies the entry's data, starting with `block`, into buffer[filled, size)
+  // (buffer[0, filled) is already set).
   void read_entry_data(TarReader& reader, const std::string& path, std::uint64_t size, char* buffer,
-                       TarReader::Block block);
+                       TarReader::Block block, std::size_t filled = 0);
 
   int fd_;
   std::string staging_path_;

@@ -1,8 +1,10 @@
 #include "file_writer.hpp"
 
 #include <fcntl.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 
@@ -71,20 +73,28 @@ FileWriterPool::~FileWriterPool() {
 
 void FileWriterPool::write_job(const FileJob& job) {
   int fd = create_file(dirfd_, job.path, job.mode, shown_dir_);
-  if (job.size > 0) {
-    const char* p = job.data;
-    std::size_t left = job.size;
-    while (left > 0) {
-      ssize_t n = ::write(fd, p, left);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        int saved = errno;
-        ::close(fd);
-        errno = saved;
-        write_error("cannot write", job.path, shown_dir_);
-      }
-      p += n;
-      left -= static_cast<std::size_t>(n);
+  iovec iov[FileJob::kMaxPieces];
+  for (std::size_t i = 0; i < job.piece_count; ++i)
+    iov[i] = {const_cast<char*>(job.pieces[i].data), job.pieces[i].size};
+  iovec* next = iov;
+  iovec* end = iov + job.piece_count;
+  for (std::size_t left = job.size; left > 0;) {
+    ssize_t n = ::writev(fd, next, static_cast<int>(end - next));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      int saved = errno;
+      ::close(fd);
+      errno = saved;
+      write_error("cannot write", job.path, shown_dir_);
+    }
+    left -= static_cast<std::size_t>(n);
+    // Step past what was written (a short write may end inside a piece).
+    for (auto done = static_cast<std::size_t>(n); done > 0 && next != end;) {
+      std::size_t step = std::min(done, next->iov_len);
+      next->iov_base = static_cast<char*>(next->iov_base) + step;
+      next->iov_len -= step;
+      done -= step;
+      if (next->iov_len == 0) ++next;
     }
   }
   finish_file(fd, job.mtime, job.path, shown_dir_);

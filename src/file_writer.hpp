@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -34,20 +35,39 @@
 namespace shmstack {
 
 struct FileJob {
+  // A run of the file's bytes, valid while `keep` is held: a decoded chunk
+  // (shared, not copied) or the job's own buffer.
+  struct Piece {
+    const char* data = nullptr;
+    std::size_t size = 0;
+    std::shared_ptr<const void> keep;
+  };
+  // A small file lies in one decoded chunk, or straddles two.
+  static constexpr std::size_t kMaxPieces = 2;
+
   std::string path;  // relative to the directory fd
   mode_t mode = 0644;
   timespec mtime{0, UTIME_OMIT};
-  const char* data = nullptr;  // `size` bytes, valid while `keep` is held:
-  std::size_t size = 0;
-  std::shared_ptr<const void> keep;  // a decoded chunk (no copy), or the job's own buffer
+  std::array<Piece, kMaxPieces> pieces;
+  std::size_t piece_count = 0;
+  std::size_t size = 0;  // of all pieces
 
-  // Gives the job its own buffer of `n` bytes (not zero-initialised) to fill.
+  // Appends a piece; false (and nothing changes) when there is no room.
+  bool add(const char* data, std::size_t n, const std::shared_ptr<const void>& keep) {
+    if (piece_count == kMaxPieces) return false;
+    pieces[piece_count++] = {data, n, keep};
+    size += n;
+    return true;
+  }
+  // Replaces the content with the job's own buffer of `n` bytes (not
+  // zero-initialised) to fill.
   char* allocate(std::size_t n) {
     std::shared_ptr<char[]> buffer(new char[n]);
-    data = buffer.get();
+    pieces = {};
+    pieces[0] = {buffer.get(), n, buffer};
+    piece_count = 1;
     size = n;
-    keep = std::move(buffer);
-    return const_cast<char*>(data);
+    return buffer.get();
   }
 };
 

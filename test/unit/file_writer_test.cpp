@@ -278,3 +278,31 @@ TEST_CASE("create_file refuses an existing file and a missing parent") {
   }
   CHECK_THROWS_AS(shmstack::create_file(dirfd.get(), "no/such/dir", 0644, "shown"), shmstack::Error);
 }
+
+TEST_CASE("a job's content may come in two pieces (a file straddling two chunks), written as one file") {
+  UmaskGuard umask(0);
+  for (unsigned threads : {0u, 2u}) {
+    CAPTURE(threads);
+    shmstack::test::TempDir dir;
+    DirFd dirfd(dir.path());
+    auto chunk_a = std::make_shared<std::string>(300000, 'a');
+    auto chunk_b = std::make_shared<std::string>("tail of the file, in the next chunk");
+    {
+      shmstack::FileWriterPool pool(dirfd.get(), dir.path(), threads, 1 << 20);
+      shmstack::FileJob j;
+      j.path = "straddling";
+      CHECK(j.add(chunk_a->data() + 1000, chunk_a->size() - 1000, chunk_a));
+      CHECK(j.add(chunk_b->data(), 4, chunk_b));
+      CHECK_FALSE(j.add(chunk_b->data() + 4, 1, chunk_b));  // no room for a third piece
+      CHECK(j.size == chunk_a->size() - 1000 + 4);
+      pool.submit(std::move(j));
+      shmstack::FileJob empty;
+      empty.path = "empty";
+      pool.submit(std::move(empty));
+      pool.drain();
+    }
+    CHECK(read_file(dir / "straddling") == std::string(299000, 'a') + "tail");
+    CHECK(read_file(dir / "empty").empty());
+    CHECK(chunk_a.use_count() == 1);  // the written job let go of its chunks
+  }
+}
