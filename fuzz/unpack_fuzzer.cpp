@@ -1,8 +1,10 @@
 // libFuzzer target: the whole unpack path (format detection, LZ4 frames and
 // their trailers, libarchive's tar parser, the manifest, the extractor's
-// path checks, the install protocol) fed an archive from memory: inputs of
-// even length the way a mapped file is read (frames used in place), odd ones
-// the way a stream is (read into a buffer).
+// path checks, the install protocol) fed an archive from memory, in one of
+// the three ways the engine reads (chosen by the input's length): as a mapped
+// file (frames used in place), as a stream (read into a buffer), or lent in
+// pieces as bcast's ring does (frames used in place, straddling ones
+// assembled; the piece size varies with the length too).
 //
 // Each input is installed into a fresh stack root inside a private scratch
 // directory. Besides crashes and sanitizer reports, the target aborts when an
@@ -41,7 +43,15 @@ class MemoryBytes final : public shmstack::InPlaceBytes {
 class MemorySource final : public shmstack::ByteSource {
  public:
   MemorySource(const std::uint8_t* data, std::size_t size) : data_(data), size_(size), whole_(data, size) {}
-  shmstack::InPlaceBytes* in_place() override { return size_ % 2 == 0 && size_ > 0 ? &whole_ : nullptr; }
+  shmstack::InPlaceBytes* in_place() override { return size_ % 3 == 0 && size_ > 0 ? &whole_ : nullptr; }
+  bool lends_pieces() const override { return size_ % 3 == 2; }
+  Piece next_piece() override {
+    std::size_t n = std::min(std::size_t{61} + size_ % 4099, size_ - offset_);
+    const char* at = reinterpret_cast<const char*>(data_) + offset_;
+    offset_ += n;
+    if (n == 0) return {};
+    return {at, n, std::shared_ptr<const void>(std::shared_ptr<const void>(), at)};  // the input outlives the run
+  }
   std::size_t read(char* buffer, std::size_t capacity) override {
     std::size_t n = std::min(capacity, size_ - offset_);
     std::memcpy(buffer, data_ + offset_, n);

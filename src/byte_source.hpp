@@ -1,7 +1,10 @@
 // Where archive bytes come from: a sequential pull interface.
 //
-// unpack reads a file; bcast (later) will feed the same engine from MPI
-// chunks. A source only ever moves forward; it reports its name for messages.
+// unpack reads a file; bcast feeds the same engine from MPI chunks. A source
+// only ever moves forward; it reports its name for messages. Two sources can
+// do without the copy read() makes: a regular file is mapped whole
+// (in_place()), and bcast's ring lends each received chunk where it lies
+// (next_piece()).
 #pragma once
 
 #include <atomic>
@@ -28,6 +31,18 @@ class ByteSource {
   // All of the source at once, to be used in place instead of read() (a
   // regular file, mapped), or nullptr. Valid as long as the source.
   virtual InPlaceBytes* in_place() { return nullptr; }
+
+  // Bytes where they lie in a buffer of the source's, valid while `hold` is held.
+  struct Piece {
+    const char* data = nullptr;
+    std::size_t size = 0;  // 0: the end of the source
+    std::shared_ptr<const void> hold;
+  };
+  // Does the source lend its buffers (next_piece()) instead of copying?
+  virtual bool lends_pieces() const { return false; }
+  // The next bytes, lent: they stay valid (and the buffer is not reused)
+  // while the hold is kept. Only for sources that lend_pieces().
+  virtual Piece next_piece() { return {}; }
 };
 
 // Reads a file, or a pipe/FIFO (waiting in poll() so that a signal or

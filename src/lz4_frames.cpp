@@ -82,11 +82,15 @@ std::size_t Compressor::encode(const char* src, std::size_t size, std::uint64_t 
 
 FrameScan scan_frame(const char* data, std::size_t size) {
   FrameScan scan;
-  if (size < 8) return scan;  // need_more (the shortest thing is a skippable header)
+  auto need = [&scan](std::size_t bytes) {  // need_more: nothing can be said before `bytes`
+    scan.need = bytes;
+    return scan;
+  };
+  if (size < 8) return need(8);  // the shortest thing is a skippable frame's header
   std::uint32_t magic = load32(data);
   if ((magic & 0xFFFFFFF0u) == 0x184D2A50u) {
     std::uint64_t length = 8 + std::uint64_t{load32(data + 4)};
-    if (size < length) return scan;
+    if (size < length) return need(static_cast<std::size_t>(length));
     scan.status = FrameScan::Status::skippable;
     scan.length = static_cast<std::size_t>(length);
     return scan;
@@ -96,7 +100,6 @@ FrameScan scan_frame(const char* data, std::size_t size) {
     scan.problem = "not an LZ4 frame";
     return scan;
   }
-  if (size < 7) return scan;
   auto flg = static_cast<unsigned char>(data[4]);
   auto bd = static_cast<unsigned char>(data[5]);
   if ((flg >> 6) != 1 || (flg & 0x02) || (bd & 0x8F)) {
@@ -115,13 +118,13 @@ FrameScan scan_frame(const char* data, std::size_t size) {
     return scan;
   }
   std::size_t pos = 6 + (has_size ? 8 : 0) + (has_dict ? 4 : 0) + 1;
-  if (size < pos) return scan;
+  if (size < pos + 4) return need(pos + 4);  // the header and the first block's size
   if (has_size) {
     scan.has_content_size = true;
     scan.content_size = load64(data + 6);
   }
   for (;;) {
-    if (size < pos + 4) return scan;
+    if (size < pos + 4) return need(pos + 4);
     std::uint32_t word = load32(data + pos);
     pos += 4;
     if (word == 0) break;  // end mark
@@ -132,10 +135,10 @@ FrameScan scan_frame(const char* data, std::size_t size) {
       return scan;
     }
     pos += block + (block_checksum ? 4 : 0);
-    if (size < pos) return scan;
+    if (size < pos + 4) return need(pos + 4);  // the block, and the next block's size or the end mark
   }
   pos += content_checksum ? 4 : 0;
-  if (size < pos) return scan;
+  if (size < pos) return need(pos);
   scan.status = FrameScan::Status::frame;
   scan.length = pos;
   return scan;

@@ -60,6 +60,7 @@ struct FrameScan {
   enum class Status { need_more, frame, skippable, not_lz4, corrupt };
   Status status = Status::need_more;
   std::size_t length = 0;          // bytes of the frame (or skippable frame)
+  std::size_t need = 0;            // need_more: how many bytes the scan must see to go on
   std::uint64_t content_size = 0;  // from the frame header, if present
   bool has_content_size = false;
   std::string problem;             // for corrupt / not_lz4

@@ -20,7 +20,8 @@ constexpr std::size_t kReadBlock = std::size_t{1} << 20;
 constexpr std::size_t kSniffBytes = 2 * kReadBlock;
 
 struct FrameChunk : ChunkBase {
-  const char* in_data = nullptr;  // the frame: in a mapped archive, or in `in`
+  const char* in_data = nullptr;  // the frame: where it lies (held by in_hold), or in `in`
+  std::shared_ptr<const void> in_hold;  // dropped once decoded
   std::vector<char> in;
   std::size_t in_size = 0;
   std::size_t content_size = 0;
@@ -40,21 +41,28 @@ bool looks_like_shmstack(const std::vector<char>& prefix) {
          lz4::parse_trailer(prefix.data() + frame.length, lz4::kTrailerSize, trailer);
 }
 
-// Where carve() finds frames: `available()` bytes at `at()`, the archive's
-// bytes from `offset()` on.
+// The most bytes one frame and its trailer may take: more is a corrupt or
+// hostile archive, refused before anything is buffered for it.
+const std::size_t kMaxFrameBytes = 2 * lz4::encoded_bound(lz4::kMaxFrameContent);
+
+// Where carve() finds frames: `available()` contiguous bytes at `at()`, the
+// archive's bytes from `offset()` on.
 class Window {
  public:
   virtual ~Window() = default;
   const char* at() const { return at_; }
   std::size_t available() const { return available_; }
   std::uint64_t offset() const { return offset_; }
-  void skip(std::size_t n) {
+  virtual void skip(std::size_t n) {
     at_ += n;
     available_ -= n;
     offset_ += n;
   }
-  // Makes more bytes available; false at the end of the archive.
-  virtual bool more() = 0;
+  // Makes at least `need` bytes available; false if the archive ends first.
+  virtual bool more(std::size_t need) = 0;
+  // Keeps the bytes at at() (up to available()) valid after the window moves
+  // on; null when they must be copied instead.
+  virtual std::shared_ptr<const void> lend() const = 0;
 
  protected:
   const char* at_ = nullptr;
@@ -69,34 +77,101 @@ class InPlaceWindow final : public Window {
     at_ = bytes.data();
     available_ = bytes.size();
   }
-  bool more() override { return false; }
+  bool more(std::size_t need) override { return available_ >= need; }
+  // The mapping lives as long as the reader: a hold that owns nothing.
+  std::shared_ptr<const void> lend() const override { return {std::shared_ptr<const void>(), at_}; }
 };
 
-// A stream: read into a buffer that holds at least two whole frames.
+// A stream read() into a buffer that holds the largest frame.
 class ReadWindow final : public Window {
  public:
   ReadWindow(ByteSource& source, const std::vector<char>& prefix, std::atomic<std::uint64_t>& consumed)
-      : source_(source), consumed_(consumed), buf_(2 * lz4::encoded_bound(lz4::kMaxFrameContent) + kReadBlock) {
+      : source_(source), consumed_(consumed), buf_(std::max(kMaxFrameBytes, prefix.size()) + kReadBlock) {
     std::memcpy(buf_.data(), prefix.data(), prefix.size());
     at_ = buf_.data();
     available_ = prefix.size();
   }
-  bool more() override {
-    if (eof_) return false;
+  bool more(std::size_t need) override {
+    if (available_ >= need) return true;
     std::memmove(buf_.data(), at_, available_);
     at_ = buf_.data();
-    std::size_t n = source_.read(buf_.data() + available_, buf_.size() - available_);
-    consumed_ += n;
-    available_ += n;
-    eof_ = n == 0;
-    return !eof_;
+    while (available_ < need && !eof_ && available_ < buf_.size()) {
+      std::size_t n = source_.read(buf_.data() + available_, buf_.size() - available_);
+      consumed_ += n;
+      available_ += n;
+      eof_ = n == 0;
+    }
+    return available_ >= need;
   }
+  std::shared_ptr<const void> lend() const override { return nullptr; }
 
  private:
   ByteSource& source_;
   std::atomic<std::uint64_t>& consumed_;
   std::vector<char> buf_;
   bool eof_ = false;
+};
+
+// A source that lends its buffers (bcast's ring slots): frames are used where
+// they lie. Only a frame that straddles two pieces (or the prefix already
+// read) is assembled, from exactly the bytes the scan asks for, in a buffer of
+// our own; once past it, the window points into the current piece again.
+class PieceWindow final : public Window {
+ public:
+  PieceWindow(ByteSource& source, const std::vector<char>& prefix, std::atomic<std::uint64_t>& consumed)
+      : source_(source), consumed_(consumed), assembly_(prefix) {
+    at_ = assembly_.data();
+    available_ = assembly_.size();
+  }
+  void skip(std::size_t n) override {
+    Window::skip(n);
+    // Past what the assembly holds from earlier pieces: back to the current one.
+    if (assembling() && available_ <= from_piece_) {
+      std::size_t start = taken_ - available_;
+      at_ = piece_.data + start;
+      available_ = piece_.size - start;
+      taken_ = piece_.size;  // in piece mode the whole piece is in view
+      assembly_.clear();
+      from_piece_ = 0;
+    }
+  }
+  bool more(std::size_t need) override {
+    if (available_ >= need) return true;
+    if (!assembling()) {  // start from the rest of the current piece
+      assembly_.assign(at_, at_ + available_);
+      from_piece_ = available_;
+    } else {
+      assembly_.erase(assembly_.begin(), assembly_.begin() + static_cast<std::ptrdiff_t>(assembly_.size() - available_));
+      from_piece_ = std::min(from_piece_, available_);
+    }
+    while (assembly_.size() < need) {
+      if (taken_ == piece_.size) {
+        piece_ = source_.next_piece();  // lets go of the previous piece
+        taken_ = 0;
+        from_piece_ = 0;
+        if (piece_.size == 0) break;
+        consumed_ += piece_.size;
+      }
+      std::size_t n = std::min(need - assembly_.size(), piece_.size - taken_);
+      assembly_.insert(assembly_.end(), piece_.data + taken_, piece_.data + taken_ + n);
+      taken_ += n;
+      from_piece_ += n;
+    }
+    at_ = assembly_.data();
+    available_ = assembly_.size();
+    return available_ >= need;
+  }
+  std::shared_ptr<const void> lend() const override { return assembling() ? nullptr : piece_.hold; }
+
+ private:
+  bool assembling() const { return !assembly_.empty() || piece_.size == 0; }
+
+  ByteSource& source_;
+  std::atomic<std::uint64_t>& consumed_;
+  ByteSource::Piece piece_;  // the current piece; bytes before `taken_` are in use
+  std::size_t taken_ = 0;
+  std::vector<char> assembly_;
+  std::size_t from_piece_ = 0;  // how many of the assembly's last bytes are the current piece's
 };
 
 }  // namespace
@@ -142,13 +217,15 @@ struct TarReader::Impl {
   }
 
   // Reader thread of the shmstack path: carve frames, check trailers, submit.
-  // A mapped file's frames are used where they lie; a stream's are copied
-  // out of the read buffer into their chunk.
+  // Frames of a mapped file, or of pieces lent by the source, are decoded
+  // where they lie; a read() stream's are copied into their chunk.
   void carve() {
     InPlaceBytes* whole = source.in_place();
     std::unique_ptr<Window> window;
     if (whole) {
       window = std::make_unique<InPlaceWindow>(whole->bytes());
+    } else if (source.lends_pieces()) {
+      window = std::make_unique<PieceWindow>(source, prefix, consumed);
     } else {
       window = std::make_unique<ReadWindow>(source, prefix, consumed);
     }
@@ -160,18 +237,25 @@ struct TarReader::Impl {
     }
   }
 
+  // Scans the next frame (or skippable frame), reading as much as it needs.
+  lz4::FrameScan next_frame(Window& w) {
+    for (;;) {
+      lz4::FrameScan scan = lz4::scan_frame(w.at(), w.available());
+      if (scan.status != lz4::FrameScan::Status::need_more) return scan;
+      if (scan.need > kMaxFrameBytes)
+        throw Error("cannot read " + where(w.offset()), "corrupt archive: an LZ4 frame larger than any shmstack writes");
+      if (!w.more(scan.need)) return scan;  // the archive ends first
+    }
+  }
+
   void carve_frames(Window& w, InPlaceBytes* whole) {
     std::deque<std::uint64_t> in_flight;  // start offsets of the frames the workers may still read
     const std::size_t depth = pipeline->depth();
-    for (std::uint64_t seq = 0;; ++seq) {
+    for (std::uint64_t seq = 0;;) {
       check_cancelled();
-      lz4::FrameScan scan = lz4::scan_frame(w.at(), w.available());
+      lz4::FrameScan scan = next_frame(w);
       using S = lz4::FrameScan::Status;
       if (scan.status == S::need_more) {
-        if (w.more()) {
-          --seq;
-          continue;
-        }
         if (w.available() == 0) break;
         throw Error("cannot read " + where(w.offset()), "truncated archive (ends inside an LZ4 frame)");
       }
@@ -179,15 +263,12 @@ struct TarReader::Impl {
         throw Error("cannot read " + where(w.offset()), "corrupt archive: " + scan.problem);
       if (scan.status == S::skippable) {
         w.skip(scan.length);
-        --seq;
         continue;
       }
       if (!scan.has_content_size || scan.content_size > lz4::kMaxFrameContent)
         throw Error("cannot read " + where(w.offset()), "corrupt archive: LZ4 frame without a valid content size");
-      while (w.available() < scan.length + lz4::kTrailerSize && w.more()) {
-      }
       lz4::Trailer trailer;
-      if (w.available() < scan.length + lz4::kTrailerSize ||
+      if (!w.more(scan.length + lz4::kTrailerSize) ||
           !lz4::parse_trailer(w.at() + scan.length, lz4::kTrailerSize, trailer))
         throw Error("cannot read " + where(w.offset() + scan.length),
                     "corrupt or truncated archive: frame " + std::to_string(seq) + " has no integrity trailer");
@@ -195,18 +276,21 @@ struct TarReader::Impl {
         throw Error("cannot read " + where(w.offset() + scan.length),
                     "corrupt archive: frame " + std::to_string(seq) + " is out of sequence");
       FrameChunk& chunk = pipeline->acquire();
-      if (whole) {
+      chunk.in_hold = w.lend();
+      if (chunk.in_hold) {
         chunk.in_data = w.at();
+      } else {
+        chunk.in.resize(std::max(chunk.in.size(), scan.length));
+        std::memcpy(chunk.in.data(), w.at(), scan.length);
+        chunk.in_data = chunk.in.data();
+      }
+      if (whole) {
         // At most `depth` frames are in the pipeline: all before those are done.
         in_flight.push_back(w.offset());
         if (in_flight.size() > depth) {
           whole->done_before(in_flight.front());
           in_flight.pop_front();
         }
-      } else {
-        chunk.in.resize(std::max(chunk.in.size(), scan.length));
-        std::memcpy(chunk.in.data(), w.at(), scan.length);
-        chunk.in_data = chunk.in.data();
       }
       chunk.in_size = scan.length;
       chunk.content_size = static_cast<std::size_t>(scan.content_size);
@@ -215,6 +299,7 @@ struct TarReader::Impl {
       pipeline->submit(chunk);
       w.skip(scan.length + lz4::kTrailerSize);
       if (whole) consumed = w.offset();
+      ++seq;
     }
     pipeline->close();
   }
@@ -241,6 +326,7 @@ struct TarReader::Impl {
         throw;
       }
       check_intact();  // zeros that happened to decode are no better
+      chunk.in_hold.reset();  // a lent buffer goes back as soon as possible
     };
     std::size_t depth = 2 * std::max(1u, threads) + 2;
     pipeline = std::make_unique<ChunkPipeline<FrameChunk>>(threads, depth, transform);

@@ -233,3 +233,29 @@ TEST_CASE("the queue hands over pieces in order and holds slots until read") {
   queue.stop();
   CHECK_FALSE(queue.push(0, a.data(), a.size()));
 }
+
+TEST_CASE("the queue lends pieces in place: a slot stays held until its last hold is dropped") {
+  ChunkQueue queue("x", 3);
+  std::string a = "first", b = "second", c = "third";
+  CHECK(queue.push(0, a.data(), a.size()));
+  CHECK(queue.push(1, b.data(), b.size()));
+  CHECK(queue.push(2, c.data(), c.size()));
+  REQUIRE(queue.lends_pieces());
+  auto first = queue.next_piece();
+  CHECK(first.data == a.data());  // not a copy
+  CHECK(first.size == a.size());
+  auto decoding = first.hold;  // e.g. a frame still being decoded
+  first = {};
+  CHECK(queue.held(0));
+  decoding.reset();
+  CHECK_FALSE(queue.held(0));
+  auto second = queue.next_piece();
+  CHECK(std::string(second.data, second.size) == "second");
+  // stop() drops what is queued, but a lent piece is still being read.
+  queue.stop();
+  CHECK(queue.held(1));
+  CHECK_FALSE(queue.held(2));
+  second = {};
+  CHECK_FALSE(queue.held(1));
+  CHECK_THROWS_AS(queue.next_piece(), shmstack::Error);
+}

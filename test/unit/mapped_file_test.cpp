@@ -4,7 +4,9 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <fstream>
+#include <map>
 #include <random>
 #include <string>
 
@@ -100,4 +102,87 @@ TEST_CASE("an archive truncated while it is unpacked from its mapping fails with
   }
   CHECK(error.find("became shorter while it was being read") != std::string::npos);
   CHECK(error.find(archive) != std::string::npos);
+}
+
+namespace {
+
+// Archive bytes in memory.
+class StringSink final : public shmstack::ByteSink {
+ public:
+  void write(const char* data, std::size_t size) override { bytes.append(data, size); }
+  void commit() override {}
+  std::string bytes;
+};
+
+// Lends an archive in pieces of `piece` bytes, as bcast's ring does, and
+// counts the pieces still held by the reader.
+class LendingSource final : public shmstack::ByteSource {
+ public:
+  LendingSource(const std::string& bytes, std::size_t piece) : bytes_(bytes), piece_(piece) {}
+  std::size_t read(char* buffer, std::size_t capacity) override {
+    std::size_t n = std::min(capacity, bytes_.size() - at_);
+    std::memcpy(buffer, bytes_.data() + at_, n);
+    at_ += n;
+    return n;
+  }
+  const std::string& name() const override { return name_; }
+  bool lends_pieces() const override { return true; }
+  Piece next_piece() override {
+    std::size_t n = std::min(piece_, bytes_.size() - at_);
+    if (n == 0) return {};
+    auto hold = std::shared_ptr<const void>(bytes_.data() + at_, [this](const void*) { --held; });
+    ++held;
+    ++lent;
+    Piece p{bytes_.data() + at_, n, std::move(hold)};
+    at_ += n;
+    return p;
+  }
+  int held = 0;
+  int lent = 0;
+
+ private:
+  const std::string& bytes_;
+  std::size_t piece_;
+  std::size_t at_ = 0;
+  std::string name_ = "lent.tar.lz4";
+};
+
+}  // namespace
+
+TEST_CASE("frames lent in pieces of any size are decoded where they lie, and every piece is given back") {
+  TempDir dir;
+  REQUIRE(::mkdir((dir / "tree").c_str(), 0755) == 0);
+  // Several frames, some compressible (short) and some not (long): frame
+  // boundaries fall everywhere relative to the pieces.
+  std::map<std::string, std::string> files;
+  for (int i = 0; i < 40; ++i) {
+    std::string name = "f" + std::to_string(i);
+    files[name] = i % 3 == 0 ? random_bytes(150000 + 977 * i, 10u + i) : std::string(200000 + 13 * i, static_cast<char>('a' + i % 26));
+    write_file(dir / ("tree/" + name), files[name]);
+  }
+  shmstack::PackOptions options;
+  options.dir = dir / "tree";
+  shmstack::PackPlan plan = shmstack::plan_pack(options);
+  StringSink sink;
+  shmstack::write_archive(options, plan, sink);
+
+  for (std::size_t piece : {std::size_t{1} << 20, std::size_t{65536}, std::size_t{4099}, std::size_t{7}}) {
+    CAPTURE(piece);
+    LendingSource source(sink.bytes, piece);
+    std::map<std::string, std::string> got;
+    {
+      shmstack::TarReader reader(source, 2);
+      while (archive_entry* entry = reader.next_header()) {
+        std::string path = archive_entry_pathname(entry);
+        if (archive_entry_filetype(entry) != AE_IFREG || path.rfind(".shmstack", 0) == 0) continue;
+        std::string& content = got[path.substr(path.find('f'))];
+        for (auto block = reader.read_block(); block.size != 0; block = reader.read_block())
+          content.append(block.data, block.size);
+      }
+      CHECK(reader.compression() == "shmstack-lz4");
+    }
+    CHECK(got == files);
+    CHECK(source.lent > 0);
+    CHECK(source.held == 0);
+  }
 }
