@@ -263,7 +263,9 @@ BcastOutcome run_protocol(const BcastOptions& options) {
     for (std::size_t i = 0; fine && i < plan.stacks.size(); ++i) {
       bool needs = answer.needs[i] == Need::needs;
       if (!needs) report.stacks[i].outcome = "present";
-      Comm data = leaders.split(needs || rank0);
+      // A new communicator only when some node has the stack already (a
+      // split costs several rounds of collectives; a reduction costs one).
+      Comm data = leaders.all_ok(needs) ? leaders.view() : leaders.split(needs || rank0);
       if (!data.valid() || (data.size() == 1 && !needs)) continue;
       report.stacks[i] = send_stack(data, plan, i, needs, rank0 ? &inputs[i] : nullptr, options, times[i]);
     }

@@ -86,20 +86,34 @@ Comm& Comm::operator=(Comm&& other) noexcept {
   return *this;
 }
 
+namespace {
+
+void quiet_barrier(MPI_Comm comm) {
+  MPI_Request request = MPI_REQUEST_NULL;
+  check(MPI_Ibarrier(comm, &request), "MPI_Ibarrier");
+  wait_quietly(request);
+}
+
+}  // namespace
+
 Comm Comm::split_node() const {
+  quiet_barrier(comm_);
   MPI_Comm node = MPI_COMM_NULL;
   check(MPI_Comm_split_type(comm_, MPI_COMM_TYPE_SHARED, rank_, MPI_INFO_NULL, &node), "MPI_Comm_split_type");
   return Comm(node, true);
 }
 
 Comm Comm::split(bool member, int color) const {
+  quiet_barrier(comm_);
   MPI_Comm part = MPI_COMM_NULL;
   check(MPI_Comm_split(comm_, member ? color : MPI_UNDEFINED, rank_, &part), "MPI_Comm_split");
   return Comm(part, part != MPI_COMM_NULL);
 }
 
 void Comm::bcast(std::uint64_t& value, int root) const {
-  check(MPI_Bcast(&value, 1, MPI_UINT64_T, root, comm_), "MPI_Bcast");
+  MPI_Request request = MPI_REQUEST_NULL;
+  check(MPI_Ibcast(&value, 1, MPI_UINT64_T, root, comm_, &request), "MPI_Ibcast");
+  wait_quietly(request);
 }
 
 void Comm::bcast(std::string& bytes, int root) const {
@@ -109,14 +123,18 @@ void Comm::bcast(std::string& bytes, int root) const {
   constexpr std::size_t kPiece = std::size_t{1} << 30;
   for (std::size_t at = 0; at < size; at += kPiece) {
     int count = checked_count(std::min<std::size_t>(kPiece, size - at));
-    check(MPI_Bcast(bytes.data() + at, count, MPI_CHAR, root, comm_), "MPI_Bcast");
+    MPI_Request request = MPI_REQUEST_NULL;
+    check(MPI_Ibcast(bytes.data() + at, count, MPI_CHAR, root, comm_, &request), "MPI_Ibcast");
+    wait_quietly(request);
   }
 }
 
 std::vector<std::string> Comm::gather(const std::string& mine, int root) const {
   int my_count = checked_count(mine.size());
   std::vector<int> counts(rank_ == root ? static_cast<std::size_t>(size_) : 0);
-  check(MPI_Gather(&my_count, 1, MPI_INT, counts.data(), 1, MPI_INT, root, comm_), "MPI_Gather");
+  MPI_Request request = MPI_REQUEST_NULL;
+  check(MPI_Igather(&my_count, 1, MPI_INT, counts.data(), 1, MPI_INT, root, comm_, &request), "MPI_Igather");
+  wait_quietly(request);
   std::vector<int> offsets(counts.size());
   std::size_t total = 0;
   for (std::size_t i = 0; i < counts.size(); ++i) {
@@ -125,8 +143,10 @@ std::vector<std::string> Comm::gather(const std::string& mine, int root) const {
   }
   checked_count(total);
   std::string all(total, '\0');
-  check(MPI_Gatherv(mine.data(), my_count, MPI_CHAR, all.data(), counts.data(), offsets.data(), MPI_CHAR, root, comm_),
-        "MPI_Gatherv");
+  check(MPI_Igatherv(mine.data(), my_count, MPI_CHAR, all.data(), counts.data(), offsets.data(), MPI_CHAR, root,
+                     comm_, &request),
+        "MPI_Igatherv");
+  wait_quietly(request);
   std::vector<std::string> result;
   for (std::size_t i = 0; i < counts.size(); ++i)
     result.push_back(all.substr(static_cast<std::size_t>(offsets[i]), static_cast<std::size_t>(counts[i])));

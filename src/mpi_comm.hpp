@@ -10,9 +10,12 @@
 // MPI_ERRORS_RETURN).
 //
 // Waiting: a rank with nothing to do (a non-leader while its leader unpacks,
-// a leader waiting for a slow peer) must not spin a core that the unpack
-// needs. wait_quietly() tests the request and sleeps briefly between tests;
-// it also notices SIGINT/SIGTERM.
+// a leader waiting for a slow peer, rank 0 waiting for the last node's
+// report) must not spin a core that an unpack needs, as MPI's blocking calls
+// do. So every collective here is the nonblocking one, finished by
+// wait_quietly(), which tests the request and sleeps briefly between tests;
+// it also notices SIGINT/SIGTERM. The splits have no nonblocking form: a
+// quiet barrier first means every rank is there when the blocking part starts.
 #pragma once
 
 #include <mpi.h>
@@ -64,6 +67,8 @@ class Comm {
   // Ranks with the same `color` together, ordered by (key, rank); ranks
   // passing `member` false get an invalid Comm.
   Comm split(bool member, int color = 0) const;
+  // The same communicator, not owned: for a phase that needs all of it.
+  Comm view() const { return Comm(comm_, false); }
 
   // Broadcasts `bytes` (any length) from `root`; others' `bytes` is replaced.
   void bcast(std::string& bytes, int root) const;
