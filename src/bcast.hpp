@@ -50,7 +50,7 @@ struct BcastOptions {
   std::vector<std::string> excludes;  // for a directory
   std::uint64_t chunk_bytes = 2 << 20;
   std::uint64_t ring = 4;
-  int fanout = 0;  // 0: MPI_Ibcast; k: a pipelined k-ary tree
+  int fanout = 2;  // k > 0: a pipelined k-ary tree (the default); 0: MPI_Ibcast
 };
 
 struct BcastOutcome {

@@ -62,9 +62,10 @@ void add_bcast_options(po::options_description& options, Settings& s, unsigned& 
       ("shell", po::value(&s.shell)->value_name("SHELL"),
        "--print-env output for sh (also bash, zsh), csh (tcsh), fish, or json "
        "(default: sh)")
-      ("tree", "send through a pipelined tree of point-to-point messages instead of "
-               "MPI_Ibcast")
-      ("fanout", po::value(&fanout)->value_name("K"), "children per rank in the --tree (default: 2)")
+      ("tree", "send through a pipelined tree of point-to-point messages (the "
+               "default)")
+      ("fanout", po::value(&fanout)->value_name("K"), "children per rank in the tree (default: 2)")
+      ("ibcast", "send with MPI_Ibcast instead of the tree")
       ("chunk-size", po::value(&chunk_mib)->value_name("MIB"), "broadcast chunk size in MiB (default: 2)")
       ("ring", po::value(&s.options.ring)->value_name("N"), "chunks in flight per rank (default: 4)")
       ("level", po::value(&s.options.level)->value_name("L"), "LZ4 level when packing a DIR (default: 1)")
@@ -97,7 +98,9 @@ std::optional<int> parse_settings(const CommandSpec& spec, const Args& args, Set
       throw UsageError(std::string(spec.name) + ": --chunk-size must be 1 to 1024 MiB");
     if (s.options.ring < 2 || s.options.ring > 64) throw UsageError(std::string(spec.name) + ": --ring must be 2 to 64");
     if (fanout < 1 || fanout > 64) throw UsageError(std::string(spec.name) + ": --fanout must be 1 to 64");
-    s.options.fanout = vm.count("tree") ? fanout : 0;
+    if (vm.count("ibcast") && (vm.count("tree") || vm.count("fanout")))
+      throw UsageError(std::string(spec.name) + ": --ibcast sends no tree (no --tree or --fanout with it)");
+    s.options.fanout = vm.count("ibcast") ? 0 : fanout;
     parse_shell(s.shell);
   } catch (const UsageError&) {
     if (saved) std::cout.rdbuf(saved);

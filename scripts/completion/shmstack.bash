@@ -16,7 +16,7 @@ _shmstack_options() {
     rm | exec) echo "--root" ;;
     gc) echo "--older-than -n --dry-run --root" ;;
     env) echo "--shell --root" ;;
-    bcast | run) echo "-j --threads --print-env --shell --tree --fanout --chunk-size --ring --level --exclude --root" ;;
+    bcast | run) echo "-j --threads --print-env --shell --tree --fanout --ibcast --chunk-size --ring --level --exclude --root" ;;
     "slurm task-prolog") echo "-j --threads --root" ;;
     "slurm prolog") echo "--stacks -j --threads --root" ;;
     "slurm epilog") echo "--purge-user --root" ;;

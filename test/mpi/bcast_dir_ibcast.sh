@@ -1,5 +1,6 @@
-# shmstack bcast with two stacks in one run, 1 rank per node, through the
-# pipelined tree (--tree): a directory packed on the fly by rank 0 (no archive
+# shmstack bcast with two stacks in one run, 1 rank per node, through
+# MPI_Ibcast (--ibcast; the other tests use the default pipelined tree): a
+# directory packed on the fly by rank 0 (no archive
 # file anywhere) and a .tar.gz made by tar. Every node gets identical copies
 # of both; --print-env output activates both (checked with Python against
 # nodeA's copy).
@@ -25,7 +26,7 @@ check='
     { echo "the printed activation does not work" >&2; exit 1; }'
 
 TMPDIR=$T/tmp sim nodeA:1,nodeB:1,nodeC:1,nodeD:1 --check "$check" -- \
-  "$EACH" "$S" bcast --tree -v --print-env "$T/stack" "$T/tools.tar.gz" || { show; fail "bcast failed"; }
+  "$EACH" "$S" bcast --ibcast -v --print-env "$T/stack" "$T/tools.tar.gz" || { show; fail "bcast failed"; }
 [[ $(ranks_with_rc 0) -eq 4 ]] || { show; fail "not every rank exited 0"; }
 grep -q "^export PYTHONPATH=.*/dev/shm/shmstack-0/stack-" "$T/sim.out" || { show; fail "no PYTHONPATH in --print-env output"; }
 [[ $(grep -c "sent to 4 nodes" "$T/sim.err") -eq 2 ]] || { show; fail "expected a summary line per stack"; }

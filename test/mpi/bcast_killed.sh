@@ -1,5 +1,6 @@
-# A rank killed (SIGKILL) in the middle of the broadcast: the job ends by
-# itself, well within the harness's timeout: no rank waits forever. And a
+# A rank killed (SIGKILL) in the middle of the broadcast, with either
+# transport: the job ends by itself, well within the harness's timeout: no
+# rank waits forever. And a
 # SIGTERM to the whole job mid-broadcast: every node removes its staging.
 source "$(dirname "$0")/lib.bash"
 mkdir -p "$T/stack"
@@ -10,14 +11,16 @@ killer='if [[ $PMI_RANK == 2 ]]; then
   (for _ in $(seq 3000); do compgen -G "/dev/shm/shmstack-*/.staging-*" && break; sleep 0.01; done; kill -9 $$) >/dev/null 2>&1 &
 fi
 exec "$@"'
-start=$SECONDS
-rc=0; sim nodeA:2,nodeB:1,nodeC:1 --timeout 100 -- bash -c "$killer" killer "$S" bcast --chunk-size 1 "$T/stack.tar.lz4" || rc=$?
-elapsed=$((SECONDS - start))
-((rc != 0)) || { show; fail "the job succeeded although a rank was killed"; }
-grep -q "the job was killed after" "$T/sim.err" && { show; fail "the job hung until the harness killed it"; }
-((elapsed < 60)) || { show; fail "the job took ${elapsed} s to end"; }
-cat "$T/sim.out" "$T/sim.err" | grep -q "RUNNING AT nodeB" || { show; fail "nothing says which node failed"; }
-echo "ok: ended with $rc after ${elapsed} s"
+for transport in --tree --ibcast; do  # both ways of sending must notice a dead peer
+  start=$SECONDS
+  rc=0; sim nodeA:2,nodeB:1,nodeC:1 --timeout 100 -- bash -c "$killer" killer "$S" bcast $transport --chunk-size 1 "$T/stack.tar.lz4" || rc=$?
+  elapsed=$((SECONDS - start))
+  ((rc != 0)) || { show; fail "$transport: the job succeeded although a rank was killed"; }
+  grep -q "the job was killed after" "$T/sim.err" && { show; fail "$transport: the job hung until the harness killed it"; }
+  ((elapsed < 60)) || { show; fail "$transport: the job took ${elapsed} s to end"; }
+  cat "$T/sim.out" "$T/sim.err" | grep -q "RUNNING AT nodeB" || { show; fail "$transport: nothing says which node failed"; }
+  echo "ok: $transport: ended with $rc after ${elapsed} s"
+done
 
 # SIGTERM to the job (as when a batch job is cancelled), once nodeB is
 # installing: every rank stops, every node's staging directory is removed.
