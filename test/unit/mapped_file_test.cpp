@@ -2,8 +2,10 @@
 
 #include <doctest/doctest.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -137,7 +139,7 @@ class LendingSource final : public shmstack::ByteSource {
     at_ += n;
     return p;
   }
-  int held = 0;
+  std::atomic<int> held{0};  // holds are dropped on the decoding threads
   int lent = 0;
 
  private:
