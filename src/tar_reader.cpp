@@ -5,7 +5,9 @@
 #include <cstring>
 #include <deque>
 #include <exception>
+#include <memory>
 #include <optional>
+#include <string_view>
 #include <thread>
 #include <vector>
 
