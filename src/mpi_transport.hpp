@@ -9,10 +9,10 @@
 //    picks the algorithm (MPICH: binomial tree for small messages, scatter +
 //    allgather for large ones). Up to `ring` broadcasts are in flight, so
 //    they pipeline.
-// The tree is the default because it was the faster where measured (2 to 8
-// simulated nodes: 10-15%; scatter + allgather passes every chunk in more,
-// smaller messages); an MPI whose broadcast is tuned for the network (or
-// offloaded to it) may well do better with --ibcast.
+// The tree is the default because it was the faster where measured (4 and 8
+// simulated nodes: 7-15%, even at 1 and 2; MPICH's scatter + allgather passes
+// every chunk in more, smaller messages); an MPI whose broadcast is tuned for
+// the network (or offloaded to it) may well do better with --ibcast.
 //
 // Both only ever run on the main thread (MPI_THREAD_FUNNELED), driven by
 // pump_stream's polling (arrived/idle test requests, never block).
