@@ -88,10 +88,17 @@ Comm& Comm::operator=(Comm&& other) noexcept {
 
 namespace {
 
-void quiet_barrier(MPI_Comm comm) {
+// Starts a nonblocking collective (`start` passes the request to it) and
+// waits for it quietly.
+template <class Start>
+void collective(const char* operation, Start start) {
   MPI_Request request = MPI_REQUEST_NULL;
-  check(MPI_Ibarrier(comm, &request), "MPI_Ibarrier");
+  check(start(&request), operation);
   wait_quietly(request);
+}
+
+void quiet_barrier(MPI_Comm comm) {
+  collective("MPI_Ibarrier", [&](MPI_Request* r) { return MPI_Ibarrier(comm, r); });
 }
 
 }  // namespace
@@ -111,9 +118,7 @@ Comm Comm::split(bool member, int color) const {
 }
 
 void Comm::bcast(std::uint64_t& value, int root) const {
-  MPI_Request request = MPI_REQUEST_NULL;
-  check(MPI_Ibcast(&value, 1, MPI_UINT64_T, root, comm_, &request), "MPI_Ibcast");
-  wait_quietly(request);
+  collective("MPI_Ibcast", [&](MPI_Request* r) { return MPI_Ibcast(&value, 1, MPI_UINT64_T, root, comm_, r); });
 }
 
 void Comm::bcast(std::string& bytes, int root) const {
@@ -123,18 +128,17 @@ void Comm::bcast(std::string& bytes, int root) const {
   constexpr std::size_t kPiece = std::size_t{1} << 30;
   for (std::size_t at = 0; at < size; at += kPiece) {
     int count = checked_count(std::min<std::size_t>(kPiece, size - at));
-    MPI_Request request = MPI_REQUEST_NULL;
-    check(MPI_Ibcast(bytes.data() + at, count, MPI_CHAR, root, comm_, &request), "MPI_Ibcast");
-    wait_quietly(request);
+    collective("MPI_Ibcast",
+               [&](MPI_Request* r) { return MPI_Ibcast(bytes.data() + at, count, MPI_CHAR, root, comm_, r); });
   }
 }
 
 std::vector<std::string> Comm::gather(const std::string& mine, int root) const {
   int my_count = checked_count(mine.size());
   std::vector<int> counts(rank_ == root ? static_cast<std::size_t>(size_) : 0);
-  MPI_Request request = MPI_REQUEST_NULL;
-  check(MPI_Igather(&my_count, 1, MPI_INT, counts.data(), 1, MPI_INT, root, comm_, &request), "MPI_Igather");
-  wait_quietly(request);
+  collective("MPI_Igather", [&](MPI_Request* r) {
+    return MPI_Igather(&my_count, 1, MPI_INT, counts.data(), 1, MPI_INT, root, comm_, r);
+  });
   std::vector<int> offsets(counts.size());
   std::size_t total = 0;
   for (std::size_t i = 0; i < counts.size(); ++i) {
@@ -143,10 +147,10 @@ std::vector<std::string> Comm::gather(const std::string& mine, int root) const {
   }
   checked_count(total);
   std::string all(total, '\0');
-  check(MPI_Igatherv(mine.data(), my_count, MPI_CHAR, all.data(), counts.data(), offsets.data(), MPI_CHAR, root,
-                     comm_, &request),
-        "MPI_Igatherv");
-  wait_quietly(request);
+  collective("MPI_Igatherv", [&](MPI_Request* r) {
+    return MPI_Igatherv(mine.data(), my_count, MPI_CHAR, all.data(), counts.data(), offsets.data(), MPI_CHAR, root,
+                        comm_, r);
+  });
   std::vector<std::string> result;
   for (std::size_t i = 0; i < counts.size(); ++i)
     result.push_back(all.substr(static_cast<std::size_t>(offsets[i]), static_cast<std::size_t>(counts[i])));
@@ -156,9 +160,8 @@ std::vector<std::string> Comm::gather(const std::string& mine, int root) const {
 bool Comm::all_ok(bool ok) const {
   int mine = ok ? 1 : 0;
   int all = 0;
-  MPI_Request request = MPI_REQUEST_NULL;
-  check(MPI_Iallreduce(&mine, &all, 1, MPI_INT, MPI_LAND, comm_, &request), "MPI_Iallreduce");
-  wait_quietly(request);
+  collective("MPI_Iallreduce",
+             [&](MPI_Request* r) { return MPI_Iallreduce(&mine, &all, 1, MPI_INT, MPI_LAND, comm_, r); });
   return all != 0;
 }
 

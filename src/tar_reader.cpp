@@ -143,7 +143,8 @@ class PieceWindow final : public Window {
       assembly_.assign(at_, at_ + available_);
       from_piece_ = available_;
     } else {
-      assembly_.erase(assembly_.begin(), assembly_.begin() + static_cast<std::ptrdiff_t>(assembly_.size() - available_));
+      auto used = static_cast<std::ptrdiff_t>(assembly_.size() - available_);
+      assembly_.erase(assembly_.begin(), assembly_.begin() + used);
       from_piece_ = std::min(from_piece_, available_);
     }
     while (assembly_.size() < need) {
@@ -245,7 +246,8 @@ struct TarReader::Impl {
       lz4::FrameScan scan = lz4::scan_frame(w.at(), w.available());
       if (scan.status != lz4::FrameScan::Status::need_more) return scan;
       if (scan.need > kMaxFrameBytes)
-        throw Error("cannot read " + where(w.offset()), "corrupt archive: an LZ4 frame larger than any shmstack writes");
+        throw Error("cannot read " + where(w.offset()),
+                    "corrupt archive: an LZ4 frame larger than any shmstack writes");
       if (!w.more(scan.need)) return scan;  // the archive ends first
     }
   }
