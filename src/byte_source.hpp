@@ -13,6 +13,7 @@
 #include <memory>
 #include <string>
 
+#include "held_bytes.hpp"
 #include "mapped_file.hpp"
 
 namespace shmstack {
@@ -32,12 +33,8 @@ class ByteSource {
   // regular file, mapped), or nullptr. Valid as long as the source.
   virtual InPlaceBytes* in_place() { return nullptr; }
 
-  // Bytes where they lie in a buffer of the source's, valid while `hold` is held.
-  struct Piece {
-    const char* data = nullptr;
-    std::size_t size = 0;  // 0: the end of the source
-    std::shared_ptr<const void> hold;
-  };
+  // Bytes where they lie in a buffer of the source's (size 0: the end).
+  using Piece = HeldBytes;
   // Does the source lend its buffers (next_piece()) instead of copying?
   virtual bool lends_pieces() const { return false; }
   // The next bytes, lent: they stay valid (and the buffer is not reused)

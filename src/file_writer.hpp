@@ -32,16 +32,14 @@
 #include <utility>
 #include <vector>
 
+#include "held_bytes.hpp"
+
 namespace shmstack {
 
 struct FileJob {
-  // A run of the file's bytes, valid while `keep` is held: a decoded chunk
-  // (shared, not copied) or the job's own buffer.
-  struct Piece {
-    const char* data = nullptr;
-    std::size_t size = 0;
-    std::shared_ptr<const void> keep;
-  };
+  // A run of the file's bytes: in a decoded chunk (shared, not copied) or in
+  // the job's own buffer.
+  using Piece = HeldBytes;
   // A small file lies in one decoded chunk, or straddles two.
   static constexpr std::size_t kMaxPieces = 2;
 
@@ -53,9 +51,9 @@ struct FileJob {
   std::size_t size = 0;  // of all pieces
 
   // Appends a piece; false (and nothing changes) when there is no room.
-  bool add(const char* data, std::size_t n, const std::shared_ptr<const void>& keep) {
+  bool add(const char* data, std::size_t n, const std::shared_ptr<const void>& hold) {
     if (piece_count == kMaxPieces) return false;
-    pieces[piece_count++] = {data, n, keep};
+    pieces[piece_count++] = {data, n, hold};
     size += n;
     return true;
   }

@@ -75,13 +75,20 @@ class Window {
 // A mapped file: every byte is available, and stays where it is.
 class InPlaceWindow final : public Window {
  public:
-  explicit InPlaceWindow(std::string_view bytes) {
+  InPlaceWindow(std::string_view bytes, std::atomic<std::uint64_t>& consumed) : consumed_(consumed) {
     at_ = bytes.data();
     available_ = bytes.size();
+  }
+  void skip(std::size_t n) override {
+    Window::skip(n);
+    consumed_ = offset_;
   }
   bool more(std::size_t need) override { return available_ >= need; }
   // The mapping lives as long as the reader: a hold that owns nothing.
   std::shared_ptr<const void> lend() const override { return {std::shared_ptr<const void>(), at_}; }
+
+ private:
+  std::atomic<std::uint64_t>& consumed_;
 };
 
 // A stream read() into a buffer that holds the largest frame.
@@ -226,7 +233,7 @@ struct TarReader::Impl {
     InPlaceBytes* whole = source.in_place();
     std::unique_ptr<Window> window;
     if (whole) {
-      window = std::make_unique<InPlaceWindow>(whole->bytes());
+      window = std::make_unique<InPlaceWindow>(whole->bytes(), consumed);
     } else if (source.lends_pieces()) {
       window = std::make_unique<PieceWindow>(source, prefix, consumed);
     } else {
@@ -302,7 +309,6 @@ struct TarReader::Impl {
       chunk.offset = w.offset();
       pipeline->submit(chunk);
       w.skip(scan.length + lz4::kTrailerSize);
-      if (whole) consumed = w.offset();
       ++seq;
     }
     pipeline->close();
