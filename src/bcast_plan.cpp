@@ -209,7 +209,8 @@ std::vector<std::string> stack_summary(const Plan& plan, std::size_t index, cons
     line += human_bytes(times.archive_bytes) + " sent to " + std::to_string(installed) + " node" +
             (installed == 1 ? "" : "s") + " (" + std::to_string(present) + " had it), " + std::to_string(files) +
             " files, " + human_bytes(bytes) + "; read " + seconds(times.read_seconds) + ", broadcast " +
-            seconds(times.seconds) + ", unpack " + seconds(slowest) + " (slowest: " + slowest_host + ")";
+            seconds(times.seconds) + " (" +
+            (plan.fanout > 0 ? std::to_string(plan.fanout) + "-ary tree" : std::string("MPI_Ibcast")) + "), unpack " + seconds(slowest) + " (slowest: " + slowest_host + ")";
     if (times.seconds > 0)
       line += ", " + human_bytes(static_cast<std::uint64_t>(static_cast<double>(times.archive_bytes) / times.seconds)) +
               "/s";

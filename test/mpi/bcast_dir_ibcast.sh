@@ -30,6 +30,7 @@ TMPDIR=$T/tmp sim nodeA:1,nodeB:1,nodeC:1,nodeD:1 --check "$check" -- \
 [[ $(ranks_with_rc 0) -eq 4 ]] || { show; fail "not every rank exited 0"; }
 grep -q "^export PYTHONPATH=.*/dev/shm/shmstack-0/stack-" "$T/sim.out" || { show; fail "no PYTHONPATH in --print-env output"; }
 [[ $(grep -c "sent to 4 nodes" "$T/sim.err") -eq 2 ]] || { show; fail "expected a summary line per stack"; }
+[[ $(grep -c "broadcast .* (MPI_Ibcast)" "$T/sim.err") -eq 2 ]] || { show; fail "--ibcast did not send with MPI_Ibcast"; }
 [[ -z $(ls -A "$T/tmp") ]] || fail "bcast DIR left files in TMPDIR: $(ls -A "$T/tmp")"
 [[ $(find "$T" -name '*.tar*' -o -name '*.lz4*' | wc -l) -eq 1 ]] || fail "an archive file was written: $(find "$T" -name '*.tar*')"
 echo "ok"

@@ -119,6 +119,9 @@ TEST_CASE("the timing summary names the slowest node, and nodes that had the sta
   CHECK(lines[0].find("sent to 2 nodes (1 had it)") != std::string::npos);
   CHECK(lines[0].find("slowest: nodeC") != std::string::npos);
   CHECK(lines[0].find("1000 files") != std::string::npos);
+  CHECK(lines[0].find("broadcast 1.00 s (2-ary tree)") != std::string::npos);
+  plan.fanout = 0;
+  CHECK(stack_summary(plan, 0, times, reports)[0].find("broadcast 1.00 s (MPI_Ibcast)") != std::string::npos);
   CHECK(lines[2] == "  nodeB: present, received nothing");
   CHECK(lines[3].find("nodeC: installed in 0.90 s, received 20") != std::string::npos);
 
