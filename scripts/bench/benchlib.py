@@ -50,10 +50,11 @@ def private_binary(work):
     return copy
 
 
-def sim_job(spec, command, timeout=600):
-    """Runs `command` on simulated nodes (`spec`: host:ranks,...); returns seconds, dies on failure."""
+def sim_job(spec, command, timeout=600, options=()):
+    """Runs `command` on simulated nodes (`spec`: host:ranks,...; `options`: more simnodes
+    options); returns seconds, dies on failure."""
     start = time.monotonic()
-    result = subprocess.run([SIMNODES, spec, "--timeout", str(timeout), "--"] + command,
+    result = subprocess.run([SIMNODES, spec, *options, "--timeout", str(timeout), "--"] + command,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     seconds = time.monotonic() - start
     if result.returncode != 0 or result.stdout.startswith("SKIP:"):
