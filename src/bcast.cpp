@@ -228,9 +228,7 @@ BcastOutcome run_protocol(const BcastOptions& options) {
   Comm world = Comm::world();
   Comm node = world.split_node();
   bool leader = node.rank() == 0;
-  // With one rank per node (the usual bcast job) the leaders are the world,
-  // and a reduction is cheaper than a split (several rounds of collectives).
-  Comm leaders = world.all_ok(node.size() == 1) ? world.view() : world.split(leader);
+  Comm leaders = world.members(leader);  // the world itself with one rank per node
   bool rank0 = world.rank() == 0;
   BcastOutcome outcome;
 
@@ -265,8 +263,7 @@ BcastOutcome run_protocol(const BcastOptions& options) {
     for (std::size_t i = 0; fine && i < plan.stacks.size(); ++i) {
       bool needs = answer.needs[i] == Need::needs;
       if (!needs) report.stacks[i].outcome = "present";
-      // A new communicator only when some node has the stack already.
-      Comm data = leaders.all_ok(needs) ? leaders.view() : leaders.split(needs || rank0);
+      Comm data = leaders.members(needs || rank0);  // the leaders themselves unless some node has it
       if (!data.valid() || (data.size() == 1 && !needs)) continue;
       report.stacks[i] = send_stack(data, plan, i, needs, rank0 ? &inputs[i] : nullptr, options, times[i]);
     }

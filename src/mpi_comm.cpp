@@ -117,6 +117,8 @@ Comm Comm::split(bool member, int color) const {
   return Comm(part, part != MPI_COMM_NULL);
 }
 
+Comm Comm::members(bool member) const { return all_ok(member) ? view() : split(member); }
+
 void Comm::bcast(std::uint64_t& value, int root) const {
   collective("MPI_Ibcast", [&](MPI_Request* r) { return MPI_Ibcast(&value, 1, MPI_UINT64_T, root, comm_, r); });
 }

@@ -67,6 +67,10 @@ class Comm {
   // Ranks with the same `color` together, ordered by (key, rank); ranks
   // passing `member` false get an invalid Comm.
   Comm split(bool member, int color = 0) const;
+  // The ranks passing `member` true, ordered by rank (others get an invalid
+  // Comm); this communicator itself, not owned, when every rank is a member:
+  // a reduction costs one round of collectives, a split several.
+  Comm members(bool member) const;
   // The same communicator, not owned: for a phase that needs all of it.
   Comm view() const { return Comm(comm_, false); }
 
