@@ -24,10 +24,10 @@
 #include <filesystem>
 #include <string>
 
-#include "byte_source.hpp"
-#include "error.hpp"
-#include "install.hpp"
-#include "manifest.hpp"
+#include "archive/byte_source.hpp"
+#include "base/error.hpp"
+#include "install/install.hpp"
+#include "archive/manifest.hpp"
 
 namespace {
 

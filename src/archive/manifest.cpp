@@ -1,0 +1,236 @@
+#include "archive/manifest.hpp"
+
+#include <fnmatch.h>
+#include <unistd.h>
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+#include <cstdio>
+#include <ctime>
+#include <nlohmann/json.hpp>
+
+#include "archive/activation.hpp"
+#include "base/error.hpp"
+#include "base/path_check.hpp"
+#include "base/version.hpp"
+
+namespace shmstack {
+namespace {
+
+std::string hex64(std::uint64_t v) {
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+void hash_field(XXH3_state_t* state, const void* data, std::size_t size) {
+  XXH3_64bits_update(state, data, size);
+}
+
+template <class T>
+void hash_value(XXH3_state_t* state, T value) {
+  hash_field(state, &value, sizeof value);
+}
+
+void hash_string(XXH3_state_t* state, const std::string& s) {
+  hash_value<std::uint64_t>(state, s.size());
+  hash_field(state, s.data(), s.size());
+}
+
+}  // namespace
+
+std::string fingerprint(const std::vector<WalkEntry>& entries) {
+  XXH3_state_t* state = XXH3_createState();
+  XXH3_64bits_reset(state);
+  for (const WalkEntry& e : entries) {
+    hash_string(state, e.path);
+    hash_value<std::uint32_t>(state, static_cast<std::uint32_t>(e.type));
+    hash_value<std::uint32_t>(state, e.mode);
+    hash_value<std::uint64_t>(state, e.size);
+    hash_value<std::int64_t>(state, e.mtime_sec);
+    hash_value<std::int64_t>(state, e.mtime_nsec);
+    hash_string(state, e.link);
+  }
+  std::uint64_t h = XXH3_64bits_digest(state);
+  XXH3_freeState(state);
+  return hex64(h);
+}
+
+Activation detect_activation(const std::vector<WalkEntry>& entries) {
+  Activation a;
+  bool python_bin = false, site_packages = false, top_level_python = false, bin = false;
+  for (const WalkEntry& e : entries) {
+    const std::string& p = e.path;
+    if (p == "bin" && e.type == WalkEntry::Type::directory) bin = true;
+    if (fnmatch("bin/python3*", p.c_str(), FNM_PATHNAME) == 0) python_bin = true;
+    if (fnmatch("lib/python3.*/site-packages", p.c_str(), FNM_PATHNAME) == 0) site_packages = true;
+    if (p.find('/') == std::string::npos &&
+        (fnmatch("*.py", p.c_str(), 0) == 0 || fnmatch("*.dist-info", p.c_str(), 0) == 0 ||
+         fnmatch("*.egg-info", p.c_str(), 0) == 0))
+      top_level_python = true;
+    if (fnmatch("*/__init__.py", p.c_str(), FNM_PATHNAME) == 0) top_level_python = true;
+  }
+  return activation_for_kind(python_bin && site_packages ? "prefix" : top_level_python ? "target" : "plain", bin);
+}
+
+std::string check_activation_dir(const std::string& dir) {
+  if (dir == ".") return "";
+  EntryPath p = normalize_entry_path(dir);
+  if (!p.problem.empty()) return "activation directory " + quote(dir) + ": " + p.problem;
+  if (p.path != dir) return "activation directory " + quote(dir) + " is not in normal form";
+  return "";
+}
+
+std::string check_activation(const Activation& a) {
+  if (a.kind != "prefix" && a.kind != "target" && a.kind != "plain")
+    return "unknown activation kind " + quote(a.kind);
+  for (const auto* dirs : {&a.path, &a.pythonpath, &a.ld_library_path})
+    for (const std::string& dir : *dirs)
+      if (std::string problem = check_activation_dir(dir); !problem.empty()) return problem;
+  for (const auto& [name, value] : a.set) {
+    if (!is_env_name(name)) return "activation variable " + quote(name) + " is not a valid name";
+    if (name == "PATH" || name == "PYTHONPATH" || name == "LD_LIBRARY_PATH")
+      return "activation variable " + name + " is set through its directory list, not 'set'";
+  }
+  return "";
+}
+
+Activation activation_for_kind(const std::string& kind, bool has_bin) {
+  Activation a;
+  a.kind = kind;
+  if (kind == "prefix") {
+    a.path = {"bin"};
+  } else if (kind == "target") {
+    a.pythonpath = {"."};
+    if (has_bin) a.path = {"bin"};
+  } else if (has_bin) {
+    a.path = {"bin"};
+  }
+  return a;
+}
+
+Manifest manifest_for(const std::vector<WalkEntry>& entries) {
+  Manifest m;
+  m.id = fingerprint(entries);
+  m.entries = entries.size();
+  for (const WalkEntry& e : entries) {
+    if (e.type != WalkEntry::Type::file) continue;
+    m.bytes += e.size;
+    m.disk_bytes += (e.size + kPageSize - 1) / kPageSize * kPageSize;
+  }
+  m.activation = detect_activation(entries);
+  return m;
+}
+
+std::string to_json(const Manifest& m, bool pretty) {
+  nlohmann::ordered_json j;
+  j["format"] = m.format;
+  j["name"] = m.name;
+  j["id"] = m.id;
+  j["entries"] = m.entries;
+  j["bytes"] = m.bytes;
+  j["disk_bytes"] = m.disk_bytes;
+  j["source"] = m.source;
+  j["created"] = m.created;
+  j["host"] = m.host;
+  j["tool"] = m.tool;
+  nlohmann::ordered_json set = nlohmann::ordered_json::object();
+  for (const auto& [name, value] : m.activation.set) set[name] = value;
+  j["activation"] = {{"kind", m.activation.kind},
+                     {"path", m.activation.path},
+                     {"pythonpath", m.activation.pythonpath},
+                     {"ld_library_path", m.activation.ld_library_path},
+                     {"set", set}};
+  if (!m.relocation.files.empty())
+    j["relocate"] = {{"prefixes", m.relocation.prefixes}, {"files", m.relocation.files}};
+  if (m.synthesized) j["synthesized"] = true;
+  return pretty ? j.dump(2) + "\n" : j.dump();
+}
+
+Manifest parse_manifest(std::string_view text, const std::string& where) {
+  Manifest m;
+  try {
+    auto j = nlohmann::ordered_json::parse(text);
+    for (const char* key : {"format", "entries", "bytes"})
+      if (!j.at(key).is_number_unsigned())
+        throw Error("invalid manifest in " + where, std::string("'") + key + "' is not a non-negative integer");
+    if (j.contains("disk_bytes") && !j["disk_bytes"].is_number_unsigned())
+      throw Error("invalid manifest in " + where, "'disk_bytes' is not a non-negative integer");
+    m.format = j.at("format").get<int>();
+    if (m.format != kManifestFormat)
+      throw Error("invalid manifest in " + where,
+                  "format " + std::to_string(m.format) + " is not supported by this shmstack (reads format " +
+                      std::to_string(kManifestFormat) + ")");
+    m.name = j.at("name").get<std::string>();
+    m.id = j.at("id").get<std::string>();
+    m.entries = j.at("entries").get<std::uint64_t>();
+    m.bytes = j.at("bytes").get<std::uint64_t>();
+    m.disk_bytes = j.value("disk_bytes", m.bytes);
+    m.source = j.value("source", "");
+    m.created = j.value("created", "");
+    m.host = j.value("host", "");
+    m.tool = j.value("tool", "");
+    m.synthesized = j.value("synthesized", false);
+    if (j.contains("relocate")) {
+      m.relocation.prefixes = j["relocate"].value("prefixes", std::vector<std::string>{});
+      m.relocation.files = j["relocate"].value("files", std::vector<std::string>{});
+    }
+    if (j.contains("activation")) {
+      const auto& a = j["activation"];
+      m.activation.kind = a.value("kind", "plain");
+      m.activation.path = a.value("path", std::vector<std::string>{});
+      m.activation.pythonpath = a.value("pythonpath", std::vector<std::string>{});
+      m.activation.ld_library_path = a.value("ld_library_path", std::vector<std::string>{});
+      if (a.contains("set"))
+        for (const auto& [name, value] : a["set"].items()) m.activation.set.emplace_back(name, value.get<std::string>());
+    }
+  } catch (const nlohmann::json::exception& e) {
+    throw Error("invalid manifest in " + where, e.what());
+  }
+  if (std::string problem = check_stack_name(m.name); !problem.empty())
+    throw Error("invalid manifest in " + where, "name " + quote(m.name) + ": " + problem);
+  if (m.id.size() != 16 || m.id.find_first_not_of("0123456789abcdef") != std::string::npos)
+    throw Error("invalid manifest in " + where, "id " + quote(m.id) + " is not 16 hex digits");
+  if (std::string problem = check_activation(m.activation); !problem.empty())
+    throw Error("invalid manifest in " + where, problem);
+  for (const std::string& prefix : m.relocation.prefixes)
+    if (prefix.size() < 2 || prefix[0] != '/')
+      throw Error("invalid manifest in " + where, "relocation prefix " + quote(prefix) + " is not an absolute path");
+  for (const std::string& file : m.relocation.files)
+    if (normalize_entry_path(file).path != file || file.empty())
+      throw Error("invalid manifest in " + where, "relocation file " + quote(file) + " is not a path in the stack");
+  return m;
+}
+
+Manifest synthesize_manifest(const std::string& archive_path, std::uint64_t size, std::int64_t mtime_ns) {
+  Manifest m;
+  m.name = name_from_archive_path(archive_path);
+  m.source = resolved_path(archive_path);
+  XXH3_state_t* state = XXH3_createState();
+  XXH3_64bits_reset(state);
+  hash_string(state, m.source);
+  hash_value(state, size);
+  hash_value(state, mtime_ns);
+  m.id = hex64(XXH3_64bits_digest(state));
+  XXH3_freeState(state);
+  m.synthesized = true;
+  m.tool = std::string("shmstack ") + kVersion;
+  return m;
+}
+
+std::string utc_now_iso8601() {
+  std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::string host_name() {
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof buf - 1) != 0) return "unknown";
+  return buf;
+}
+
+}  // namespace shmstack

@@ -1,0 +1,81 @@
+// The manifest: the first entry of every archive pack makes, and the record
+// an installed stack keeps in `.shmstack/manifest.json`.
+//
+// It tells a reader, before any data, what the stack is (name, id), how big it
+// is (entries, bytes, and `disk_bytes`, the tmpfs footprint with every file
+// rounded up to a page) and how to activate it. The id is a fingerprint of
+// every entry's path, type, mode, size, mtime and link target: two packs of
+// an unchanged tree get the same id, so an installed copy is reused.
+// Archives made by other tools have no manifest; one is synthesized from the
+// archive's file name and identity (path, size, mtime).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "archive/walk.hpp"
+
+namespace shmstack {
+
+inline constexpr int kManifestFormat = 1;
+inline constexpr const char* kManifestEntry = ".shmstack/manifest.json";
+inline constexpr std::uint64_t kPageSize = 4096;
+
+struct Activation {
+  std::string kind = "plain";  // "prefix" (bin/python3 + lib/python3.*/site-packages), "target", "plain"
+  std::vector<std::string> path;             // relative dirs for PATH ("." is the stack itself)
+  std::vector<std::string> pythonpath;       // relative dirs for PYTHONPATH
+  std::vector<std::string> ld_library_path;  // relative dirs for LD_LIBRARY_PATH
+  std::vector<std::pair<std::string, std::string>> set;  // VAR, VALUE ("{prefix}": the install path)
+};
+
+// The recipe `detect_activation` gives for `kind` ("prefix", "target", "plain").
+Activation activation_for_kind(const std::string& kind, bool has_bin);
+// "" when the recipe is well-formed: a known kind, directories relative and
+// inside the stack ("." or a normalised path), valid variable names.
+std::string check_activation(const Activation& activation);
+
+// Files that name the stack's old location as text (relocation.hpp).
+struct Relocation {
+  std::vector<std::string> prefixes;  // absolute paths the tree was packed from
+  std::vector<std::string> files;     // relative paths to rewrite when installing
+};
+
+struct Manifest {
+  int format = kManifestFormat;
+  std::string name;
+  std::string id;  // 16 hex digits
+  std::uint64_t entries = 0;
+  std::uint64_t bytes = 0;
+  std::uint64_t disk_bytes = 0;
+  std::string source;   // absolute path of the packed directory (or the archive)
+  std::string created;  // UTC, ISO 8601
+  std::string host;
+  std::string tool;     // "shmstack 0.1.0"
+  Activation activation;
+  Relocation relocation;
+  bool synthesized = false;  // no manifest in the archive
+
+  std::string id12() const { return id.substr(0, 12); }
+  std::string dir_name() const { return name + "-" + id12(); }
+};
+
+std::string fingerprint(const std::vector<WalkEntry>& entries);
+Activation detect_activation(const std::vector<WalkEntry>& entries);
+// Fills everything but name/source/created/host/tool from the walk.
+Manifest manifest_for(const std::vector<WalkEntry>& entries);
+
+std::string to_json(const Manifest& manifest, bool pretty = true);
+// Throws Error("invalid manifest in <where>", why).
+Manifest parse_manifest(std::string_view text, const std::string& where);
+// For an archive without a manifest: name from the file name, id from
+// (absolute path, size, mtime), sizes unknown (0).
+Manifest synthesize_manifest(const std::string& archive_path, std::uint64_t size, std::int64_t mtime_ns);
+
+std::string utc_now_iso8601();
+std::string host_name();
+
+}  // namespace shmstack

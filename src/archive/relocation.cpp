@@ -1,0 +1,102 @@
+#include "archive/relocation.hpp"
+
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "base/error.hpp"
+
+namespace shmstack {
+namespace {
+
+bool path_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+         c == '.' || c == '+';
+}
+
+std::vector<std::string> longest_first(std::vector<std::string> prefixes) {
+  std::sort(prefixes.begin(), prefixes.end(), [](const auto& a, const auto& b) { return a.size() > b.size(); });
+  return prefixes;
+}
+
+bool read_text(const std::string& path, std::uint64_t size, std::string& out) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) throw_errno("cannot open", path);
+  out.resize(static_cast<std::size_t>(size));
+  std::size_t got = 0;
+  while (got < out.size()) {
+    ssize_t n = ::read(fd, out.data() + got, out.size() - got);
+    if (n <= 0) break;
+    got += static_cast<std::size_t>(n);
+  }
+  ::close(fd);
+  out.resize(got);
+  return out.find('\0') == std::string::npos;
+}
+
+}  // namespace
+
+bool is_relocation_candidate(const WalkEntry& e) {
+  if (e.type != WalkEntry::Type::file || e.size == 0 || e.size > kMaxRelocatedFile) return false;
+  if (e.path.rfind("bin/", 0) == 0 && e.path.find('/', 4) == std::string::npos) return true;
+  std::size_t slash = e.path.rfind('/');
+  const char* base = e.path.c_str() + (slash == std::string::npos ? 0 : slash + 1);
+  static const char* const patterns[] = {"activate*", "*.cfg", "*.pc",   "*.cmake", "*.pth",
+                                         "*.sh",      "*.csh", "*.fish", "_sysconfigdata*.py"};
+  for (const char* p : patterns)
+    if (::fnmatch(p, base, 0) == 0) return true;
+  return false;
+}
+
+std::vector<std::string> find_prefix_files(const std::string& root, const std::vector<WalkEntry>& entries,
+                                           const std::vector<std::string>& prefixes) {
+  std::vector<std::string> found;
+  std::string text;
+  for (const WalkEntry& e : entries) {
+    if (!is_relocation_candidate(e)) continue;
+    if (!read_text(root + "/" + e.path, e.size, text)) continue;  // binary
+    for (const std::string& prefix : prefixes) {
+      if (text.find(prefix) != std::string::npos) {
+        found.push_back(e.path);
+        break;
+      }
+    }
+  }
+  return found;
+}
+
+std::string relocate_text(std::string_view text, const std::vector<std::string>& prefixes,
+                          const std::string& new_prefix) {
+  std::vector<std::string> ordered = longest_first(prefixes);
+  std::string out;
+  out.reserve(text.size());
+  std::size_t i = 0;
+  while (i < text.size()) {
+    bool replaced = false;
+    for (const std::string& p : ordered) {
+      if (p.empty() || text.compare(i, p.size(), p) != 0) continue;
+      std::size_t end = i + p.size();
+      if (end < text.size() && path_char(text[end])) continue;  // "/opt/env2" is not "/opt/env"
+      out += new_prefix;
+      i = end;
+      replaced = true;
+      break;
+    }
+    if (!replaced) out += text[i++];
+  }
+  return out;
+}
+
+std::string relocate_link(const std::string& target, const std::vector<std::string>& prefixes,
+                          const std::string& new_prefix) {
+  for (const std::string& p : longest_first(prefixes)) {
+    if (p.empty() || target.compare(0, p.size(), p) != 0) continue;
+    if (target.size() == p.size() || target[p.size()] == '/') return new_prefix + target.substr(p.size());
+  }
+  return target;
+}
+
+}  // namespace shmstack

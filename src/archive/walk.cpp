@@ -1,0 +1,135 @@
+#include "archive/walk.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <map>
+#include <utility>
+
+#include "base/cancel.hpp"
+#include "base/error.hpp"
+#include "base/log.hpp"
+
+namespace shmstack {
+
+bool is_excluded(const std::string& relative_path, const std::vector<std::string>& patterns) {
+  std::size_t slash = relative_path.rfind('/');
+  const char* base = relative_path.c_str() + (slash == std::string::npos ? 0 : slash + 1);
+  for (const std::string& pattern : patterns) {
+    bool whole = pattern.find('/') != std::string::npos;
+    if (fnmatch(pattern.c_str(), whole ? relative_path.c_str() : base, 0) == 0) return true;
+  }
+  return false;
+}
+
+namespace {
+
+class Walker {
+ public:
+  Walker(std::string root, const std::vector<std::string>& excludes)
+      : root_(std::move(root)), excludes_(excludes) {}
+
+  void directory(int dirfd, const std::string& prefix) {
+    check_cancelled();
+    DIR* dir = ::fdopendir(dirfd);
+    if (!dir) {
+      ::close(dirfd);
+      throw_errno("cannot read directory", shown(prefix));
+    }
+    std::vector<std::string> names;
+    errno = 0;
+    while (dirent* d = ::readdir(dir)) {
+      std::string_view n = d->d_name;
+      if (n != "." && n != "..") names.emplace_back(n);
+      errno = 0;
+    }
+    if (errno != 0) {
+      int saved = errno;
+      ::closedir(dir);
+      throw_system_error("cannot read directory " + quote(shown(prefix)), saved);
+    }
+    std::sort(names.begin(), names.end());
+    try {
+      for (const std::string& name : names) entry(::dirfd(dir), prefix, name);
+    } catch (...) {
+      ::closedir(dir);
+      throw;
+    }
+    ::closedir(dir);
+  }
+
+  std::vector<WalkEntry> entries;
+
+ private:
+  std::string shown(const std::string& relative) const {
+    return relative.empty() ? root_ : root_ + "/" + relative;
+  }
+
+  void entry(int dirfd, const std::string& prefix, const std::string& name) {
+    std::string path = prefix.empty() ? name : prefix + "/" + name;
+    if (is_excluded(path, excludes_)) return;
+    struct stat st{};
+    if (::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) throw_errno("cannot stat", shown(path));
+    WalkEntry e;
+    e.path = path;
+    e.mode = st.st_mode & 07777;
+    e.mtime_sec = st.st_mtim.tv_sec;
+    e.mtime_nsec = st.st_mtim.tv_nsec;
+    if (S_ISDIR(st.st_mode)) {
+      e.type = WalkEntry::Type::directory;
+      entries.push_back(std::move(e));
+      int fd = ::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (fd < 0) throw_errno("cannot open directory", shown(path));
+      directory(fd, path);
+    } else if (S_ISREG(st.st_mode)) {
+      e.size = static_cast<std::uint64_t>(st.st_size);
+      if (st.st_nlink > 1) {
+        auto [it, fresh] = inodes_.emplace(std::make_pair(st.st_dev, st.st_ino), path);
+        if (!fresh) {
+          e.type = WalkEntry::Type::hardlink;
+          e.link = it->second;
+          e.size = 0;
+        }
+      }
+      entries.push_back(std::move(e));
+    } else if (S_ISLNK(st.st_mode)) {
+      e.type = WalkEntry::Type::symlink;
+      // st_size may be 0 (some file systems) or stale: grow until the target fits.
+      std::string target(std::max<std::size_t>(static_cast<std::size_t>(st.st_size) + 1, 256), '\0');
+      for (;;) {
+        ssize_t n = ::readlinkat(dirfd, name.c_str(), target.data(), target.size());
+        if (n < 0) throw_errno("cannot read symlink", shown(path));
+        if (static_cast<std::size_t>(n) < target.size()) {
+          target.resize(static_cast<std::size_t>(n));
+          break;
+        }
+        target.resize(target.size() * 2);
+      }
+      e.link = std::move(target);
+      entries.push_back(std::move(e));
+    } else {
+      log::warn("skipping %s: sockets, FIFOs and devices cannot be packed", quote(shown(path)).c_str());
+    }
+  }
+
+  std::string root_;
+  const std::vector<std::string>& excludes_;
+  std::map<std::pair<dev_t, ino_t>, std::string> inodes_;
+};
+
+}  // namespace
+
+std::vector<WalkEntry> walk_tree(const std::string& root, const std::vector<std::string>& excludes) {
+  int fd = ::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) throw_errno("cannot open directory", root);
+  Walker walker(root, excludes);
+  walker.directory(fd, "");
+  return std::move(walker.entries);
+}
+
+}  // namespace shmstack

@@ -1,0 +1,43 @@
+#include "base/error.hpp"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+namespace shmstack {
+
+void throw_system_error(std::string what, int errno_value) {
+  throw Error(std::move(what), std::strerror(errno_value));
+}
+
+void throw_errno(std::string_view operation, std::string_view path) {
+  int saved = errno;
+  throw_system_error(std::string(operation) + " " + quote(path), saved);
+}
+
+std::string quote(std::string_view path) {
+  std::string out = "'";
+  for (unsigned char c : path) {
+    if (c == '\\' || c == '\'') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c < 0x20 || c == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  out += '\'';
+  return out;
+}
+
+std::string quote_entry(std::string_view path, std::size_t max) {
+  if (path.size() <= max) return quote(path);
+  std::size_t half = max / 2;
+  return quote(std::string(path.substr(0, half)) + "..." + std::string(path.substr(path.size() - half))) + " (" +
+         std::to_string(path.size()) + " bytes)";
+}
+
+}  // namespace shmstack

@@ -1,0 +1,111 @@
+// The data phase of the broadcast: one archive as a numbered sequence of
+// fixed-size messages, moved through a bounded ring of buffers.
+//
+// Every message is `kHeaderBytes + chunk_bytes` long (MPI wants matching
+// counts on every rank); its header says which chunk it is, how many payload
+// bytes it carries, and whether the stream ends with it (`last`) or the
+// sender failed (`abort`: the payload is the sender's reason).
+//
+// How many messages there are must be the same on every rank without asking:
+//  - an archive of known size has chunks_for(size) of them;
+//  - a stream packed on the fly ends at a chunk marked last, which receivers
+//    only learn when it arrives. By then they may have posted up to ring-1
+//    more receives, so the sender always sends exactly ring-1 empty padding
+//    messages after the last one (may_post() is the one rule all ranks follow).
+// An abort ends a stream of either kind the same way.
+//
+// The pump (run on the main thread of every rank in the data communicator):
+//
+//   root:      fill a free slot from the source -> start (send) -> hand the
+//              slot to the local install (if this node needs the stack)
+//   others:    start (receive) into a free slot -> arrived? -> hand it to the
+//              local install
+//   a slot is free again when the transport is done with it and the
+//   install thread has read it (ChunkQueue::held); at most `ring` slots are
+//   in flight, so memory is ring * chunk_bytes whatever the archive's size.
+//
+// Transports: MPI_Ibcast over the data communicator, a pipelined k-ary tree
+// of point-to-point messages (mpi_transport.hpp), and a loopback that records
+// and replays messages, for tests without MPI.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "archive/byte_source.hpp"
+#include "bcast/chunk_queue.hpp"
+
+namespace shmstack {
+
+inline constexpr std::size_t kHeaderBytes = 32;
+
+struct ChunkHeader {
+  enum Flags : std::uint32_t { last = 1, abort = 2 };
+  std::uint64_t seq = 0;
+  std::uint64_t length = 0;
+  std::uint32_t flags = 0;
+};
+
+void encode_header(const ChunkHeader& header, char* at);
+// Throws Error when `at` is not a chunk header.
+ChunkHeader decode_header(const char* at);
+
+struct StreamShape {
+  std::uint64_t chunk_bytes = 2 << 20;
+  std::size_t ring = 4;
+  std::uint64_t known_chunks = 0;  // 0: the stream ends at a chunk marked last
+
+  std::size_t message_bytes() const { return kHeaderBytes + chunk_bytes; }
+};
+
+// Chunks for an archive of `bytes` (at least one, which may be empty).
+std::uint64_t chunks_for(std::uint64_t bytes, std::uint64_t chunk_bytes);
+
+// May message `seq` be posted, given the last/abort chunk if one has been seen?
+bool may_post(const StreamShape& shape, std::uint64_t seq, std::optional<std::uint64_t> end);
+
+class Transport {
+ public:
+  virtual ~Transport() = default;
+  virtual bool is_root() const = 0;
+  // Starts moving message `seq` in `slot`'s buffer: the root sends, others receive.
+  virtual void start(std::size_t slot, char* message, std::size_t size, std::uint64_t seq) = 0;
+  // Has the message in `slot` arrived? (Always true at the root.) May start forwarding.
+  virtual bool arrived(std::size_t slot) = 0;
+  // Is the transport done with `slot`'s buffer?
+  virtual bool idle(std::size_t slot) = 0;
+};
+
+struct PumpStats {
+  std::uint64_t chunks = 0;  // data-carrying messages
+  std::uint64_t bytes = 0;   // payload bytes
+  double read_seconds = 0;   // root: time spent reading the source
+  double seconds = 0;        // the whole stream, on this rank
+  std::string abort_reason;  // set when the stream was aborted
+};
+
+// Moves one stream. `source` is read at the root only (others pass nullptr);
+// `install` (may be null) receives the payload in order. Throws Error only
+// on a transport failure; a failing source becomes an abort message.
+PumpStats pump_stream(Transport& transport, const StreamShape& shape, ByteSource* source, ChunkQueue* install);
+
+// Records what the root sends; replays it to a receiving pump (tests).
+class LoopbackTransport final : public Transport {
+ public:
+  explicit LoopbackTransport(std::vector<std::string>* messages, bool root) : messages_(messages), root_(root) {}
+  bool is_root() const override { return root_; }
+  void start(std::size_t slot, char* message, std::size_t size, std::uint64_t seq) override;
+  bool arrived(std::size_t) override { return true; }
+  bool idle(std::size_t) override { return true; }
+  std::uint64_t started() const { return started_; }
+
+ private:
+  std::vector<std::string>* messages_;
+  bool root_;
+  std::uint64_t started_ = 0;
+};
+
+}  // namespace shmstack

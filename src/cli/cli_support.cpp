@@ -1,0 +1,79 @@
+#include "cli/cli_support.hpp"
+
+#include <sched.h>
+
+#include <cctype>
+#include <algorithm>
+#include <iostream>
+#include <sstream>
+#include <thread>
+
+#include "base/error.hpp"
+#include "base/log.hpp"
+#include "install/node_root.hpp"
+
+extern char** environ;
+
+namespace shmstack::cli {
+
+std::vector<std::string> current_environment() {
+  std::vector<std::string> env;
+  for (char** e = environ; e && *e; ++e) env.emplace_back(*e);
+  return env;
+}
+
+std::string help_text(const CommandSpec& spec, const po::options_description& options) {
+  std::ostringstream out;
+  out << "Usage: shmstack " << spec.usage << "\n\n" << spec.summary << "\n";
+  if (spec.details && *spec.details) out << "\n" << spec.details << "\n";
+  out << "\n" << options;
+  return out.str();
+}
+
+bool parse(const CommandSpec& spec, const std::vector<std::string>& args, po::options_description& options,
+           const po::options_description& arguments, const po::positional_options_description& positional,
+           po::variables_map& vm) {
+  options.add_options()("help,h", "show this help and exit");
+  options.add_options()("verbose,v", "say what is being done, with timings");
+  po::options_description all;
+  all.add(options).add(arguments);
+  try {
+    po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
+    if (vm.count("help")) {
+      std::cout << help_text(spec, options);
+      return false;
+    }
+    po::notify(vm);
+  } catch (const po::required_option& e) {
+    std::string name = e.get_option_name();  // "--stack"
+    std::string bare = name.substr(name.find_first_not_of('-'));
+    if (arguments.find_nothrow(bare, false)) {
+      for (char& c : bare) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      throw UsageError(std::string(spec.name) + ": missing " + bare + " argument");
+    }
+    throw UsageError(std::string(spec.name) + ": " + e.what());
+  } catch (const po::error& e) {
+    throw UsageError(std::string(spec.name) + ": " + e.what());
+  }
+  if (vm.count("verbose")) log::set_verbose(true);
+  return true;
+}
+
+unsigned default_threads(unsigned cap) {
+  unsigned n = std::thread::hardware_concurrency();
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
+    n = static_cast<unsigned>(CPU_COUNT(&set));
+  return std::max(1u, std::min(n, cap));
+}
+
+void add_root_option(po::options_description& options) {
+  options.add_options()("root", po::value<std::string>()->value_name("DIR"),
+                        "stack root on this node (default: $SHMSTACK_ROOT, else /dev/shm)");
+}
+
+std::string root_from(const po::variables_map& vm) {
+  return resolve_root(vm.count("root") ? vm["root"].as<std::string>() : std::string());
+}
+
+}  // namespace shmstack::cli

@@ -1,0 +1,184 @@
+#include "install/file_writer.hpp"
+
+#include <fcntl.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+
+#include "base/cancel.hpp"
+#include "base/error.hpp"
+
+namespace shmstack {
+namespace {
+
+[[noreturn]] void write_error(const char* op, const std::string& path, const std::string& dir) {
+  int saved = errno;
+  throw_system_error(std::string(op) + " " + quote(path) + " in " + quote(dir), saved);
+}
+
+}  // namespace
+
+int create_file(int dirfd, const std::string& path, mode_t mode, const std::string& shown_dir) {
+  int fd = ::openat(dirfd, path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+  if (fd < 0) write_error("cannot create", path, shown_dir);
+  return fd;
+}
+
+void write_at(int fd, const char* data, std::size_t size, std::uint64_t offset,
+              const std::string& path, const std::string& shown_dir) {
+  while (size > 0) {
+    ssize_t n = ::pwrite(fd, data, size, static_cast<off_t>(offset));
+    if (n < 0) {
+      if (errno == EINTR) {
+        check_cancelled();
+        continue;
+      }
+      ::close(fd);
+      write_error("cannot write", path, shown_dir);
+    }
+    data += n;
+    size -= static_cast<std::size_t>(n);
+    offset += static_cast<std::uint64_t>(n);
+  }
+}
+
+void finish_file(int fd, const timespec& mtime, const std::string& path, const std::string& shown_dir) {
+  if (mtime.tv_nsec != UTIME_OMIT) {
+    timespec times[2] = {{0, UTIME_OMIT}, mtime};
+    if (::futimens(fd, times) != 0) {
+      ::close(fd);
+      write_error("cannot set the mtime of", path, shown_dir);
+    }
+  }
+  if (::close(fd) != 0) write_error("cannot write", path, shown_dir);
+}
+
+FileWriterPool::FileWriterPool(int dirfd, std::string shown_dir, unsigned threads,
+                               std::size_t max_bytes_in_flight)
+    : dirfd_(dirfd), shown_dir_(std::move(shown_dir)), max_bytes_(max_bytes_in_flight) {
+  for (unsigned i = 0; i < threads; ++i) threads_.emplace_back([this] { work(); });
+}
+
+FileWriterPool::~FileWriterPool() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  work_cv_.notify_all();
+  for (auto& t : threads_) t.join();
+}
+
+void FileWriterPool::write_job(const FileJob& job) {
+  int fd = create_file(dirfd_, job.path, job.mode, shown_dir_);
+  iovec iov[FileJob::kMaxPieces];
+  for (std::size_t i = 0; i < job.piece_count; ++i)
+    iov[i] = {const_cast<char*>(job.pieces[i].data), job.pieces[i].size};
+  iovec* next = iov;
+  iovec* end = iov + job.piece_count;
+  for (std::size_t left = job.size; left > 0;) {
+    ssize_t n = ::writev(fd, next, static_cast<int>(end - next));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      int saved = errno;
+      ::close(fd);
+      errno = saved;
+      write_error("cannot write", job.path, shown_dir_);
+    }
+    left -= static_cast<std::size_t>(n);
+    // Step past what was written (a short write may end inside a piece).
+    for (auto done = static_cast<std::size_t>(n); done > 0 && next != end;) {
+      std::size_t step = std::min(done, next->iov_len);
+      next->iov_base = static_cast<char*>(next->iov_base) + step;
+      next->iov_len -= step;
+      done -= step;
+      if (next->iov_len == 0) ++next;
+    }
+  }
+  finish_file(fd, job.mtime, job.path, shown_dir_);
+}
+
+void FileWriterPool::check_failed() {
+  if (error_) std::rethrow_exception(error_);
+  check_cancelled();
+}
+
+namespace {
+constexpr std::size_t kBatchFiles = 64;
+constexpr std::size_t kBatchBytes = std::size_t{1} << 20;
+}  // namespace
+
+void FileWriterPool::submit(FileJob&& job) {
+  if (threads_.empty()) {
+    check_cancelled();
+    write_job(job);
+    return;
+  }
+  if (failed_ || cancel_requested()) {
+    std::lock_guard lock(mutex_);
+    check_failed();
+  }
+  pending_bytes_ += job.size;
+  pending_.push_back(std::move(job));
+  if (pending_.size() >= kBatchFiles || pending_bytes_ >= kBatchBytes) flush();
+}
+
+void FileWriterPool::flush() {
+  if (pending_.empty()) return;
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    check_failed();
+    if (bytes_ == 0 || bytes_ + pending_bytes_ <= max_bytes_) break;
+    space_cv_.wait_for(lock, std::chrono::milliseconds(100));
+  }
+  bytes_ += pending_bytes_;
+  queue_.emplace_back(std::move(pending_), pending_bytes_);
+  pending_ = Batch();
+  pending_bytes_ = 0;
+  work_cv_.notify_one();
+}
+
+void FileWriterPool::drain() {
+  flush();
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    check_failed();
+    if (queue_.empty() && busy_ == 0) return;
+    space_cv_.wait_for(lock, std::chrono::milliseconds(100));
+  }
+}
+
+void FileWriterPool::work() {
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    work_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+    if (stopping_) return;
+    auto [batch, bytes] = std::move(queue_.front());
+    queue_.pop_front();
+    ++busy_;
+    bool skip = error_ != nullptr;  // after a failure, jobs are only discarded
+    lock.unlock();
+    std::exception_ptr failed;
+    for (const FileJob& job : batch) {
+      if (skip || failed) break;
+      try {
+        write_job(job);
+      } catch (...) {
+        failed = std::current_exception();
+      }
+    }
+    batch.clear();
+    lock.lock();
+    --busy_;
+    bytes_ -= bytes;
+    if (failed && !error_) {
+      error_ = failed;
+      failed_ = true;
+    }
+    space_cv_.notify_all();
+  }
+}
+
+}  // namespace shmstack

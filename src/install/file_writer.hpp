@@ -1,0 +1,113 @@
+// Writing regular files into a directory, inline or on a pool of threads.
+//
+// Creating many small files is bound by system calls (open, write, futimens,
+// close), not by bandwidth, and tmpfs lets several threads create files at
+// once. The extractor hands each small file, with its whole content, to this
+// pool; large files it writes itself, block by block. Jobs are handed over in
+// batches (up to kBatchFiles files or kBatchBytes bytes): one queue operation
+// and one wake-up per batch instead of per file, and consecutive files --
+// usually one directory's -- go to one writer, so writers rarely contend for
+// the same directory. Jobs hold their data, so the bytes in flight are capped
+// (`max_bytes_in_flight`): submit() blocks beyond it. The first failure is
+// kept and rethrown by the next submit() or drain(). With zero threads,
+// submit() writes inline.
+//
+// Files are created with O_EXCL | O_NOFOLLOW relative to the directory fd: a
+// file can never be written through a symlink or over an existing file.
+#pragma once
+
+#include <sys/stat.h>
+#include <time.h>
+
+#include <array>
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "base/held_bytes.hpp"
+
+namespace shmstack {
+
+struct FileJob {
+  // A run of the file's bytes: in a decoded chunk (shared, not copied) or in
+  // the job's own buffer.
+  using Piece = HeldBytes;
+  // A small file lies in one decoded chunk, or straddles two.
+  static constexpr std::size_t kMaxPieces = 2;
+
+  std::string path;  // relative to the directory fd
+  mode_t mode = 0644;
+  timespec mtime{0, UTIME_OMIT};
+  std::array<Piece, kMaxPieces> pieces;
+  std::size_t piece_count = 0;
+  std::size_t size = 0;  // of all pieces
+
+  // Appends a piece; false (and nothing changes) when there is no room.
+  bool add(const char* data, std::size_t n, const std::shared_ptr<const void>& hold) {
+    if (piece_count == kMaxPieces) return false;
+    pieces[piece_count++] = {data, n, hold};
+    size += n;
+    return true;
+  }
+  // Replaces the content with the job's own buffer of `n` bytes (not
+  // zero-initialised) to fill.
+  char* allocate(std::size_t n) {
+    std::shared_ptr<char[]> buffer(new char[n]);
+    pieces = {};
+    pieces[0] = {buffer.get(), n, buffer};
+    piece_count = 1;
+    size = n;
+    return buffer.get();
+  }
+};
+
+// Opens `path` under `dirfd` for writing a new file (O_EXCL|O_NOFOLLOW).
+int create_file(int dirfd, const std::string& path, mode_t mode, const std::string& shown_dir);
+void write_at(int fd, const char* data, std::size_t size, std::uint64_t offset,
+              const std::string& path, const std::string& shown_dir);
+// Sets mtime (when given) and closes, reporting errors of both.
+void finish_file(int fd, const timespec& mtime, const std::string& path, const std::string& shown_dir);
+
+class FileWriterPool {
+ public:
+  FileWriterPool(int dirfd, std::string shown_dir, unsigned threads, std::size_t max_bytes_in_flight);
+  ~FileWriterPool();
+  FileWriterPool(const FileWriterPool&) = delete;
+  FileWriterPool& operator=(const FileWriterPool&) = delete;
+
+  void submit(FileJob&& job);
+  // Hands any batch still being gathered to the writers (without waiting).
+  void flush();
+  void drain();
+
+ private:
+  using Batch = std::vector<FileJob>;
+  void work();
+  void write_job(const FileJob& job);
+  void check_failed();
+
+  Batch pending_;  // filled by the submitting thread only
+  std::size_t pending_bytes_ = 0;
+  int dirfd_;
+  std::string shown_dir_;
+  std::size_t max_bytes_;
+  std::size_t bytes_ = 0;
+  std::size_t busy_ = 0;
+  bool stopping_ = false;
+  std::exception_ptr error_;
+  std::atomic<bool> failed_{false};  // error_ is set: lets submit() check without locking
+  std::deque<std::pair<Batch, std::size_t>> queue_;  // batch and its bytes
+  std::mutex mutex_;
+  std::condition_variable work_cv_, space_cv_;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace shmstack

@@ -1,0 +1,174 @@
+#include "install/install.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <ctime>
+
+#include "base/error.hpp"
+#include "install/extractor.hpp"
+#include "base/path_check.hpp"
+#include "base/progress.hpp"
+#include "base/spawn.hpp"
+#include "archive/tar_reader.hpp"
+#include "archive/walk.hpp"
+
+namespace shmstack {
+namespace {
+
+constexpr std::uint64_t kMaxManifestBytes = std::uint64_t{1} << 20;
+
+// Modes must come out exactly as archived, so the umask is off while we
+// write into the (private, 0700) staging directory.
+class UmaskGuard {
+ public:
+  UmaskGuard() : saved_(::umask(0)) {}
+  ~UmaskGuard() { ::umask(saved_); }
+
+ private:
+  mode_t saved_;
+};
+
+}  // namespace
+
+std::optional<Manifest> read_manifest_entry(TarReader& reader, archive_entry* entry, const std::string& archive) {
+  const char* name = archive_entry_pathname(entry);
+  if (!name || normalize_entry_path(name).path != kManifestEntry || archive_entry_filetype(entry) != AE_IFREG)
+    return std::nullopt;
+  if (archive_entry_size(entry) > static_cast<la_int64_t>(kMaxManifestBytes))
+    reader.fail("the manifest is larger than 1 MiB", true);
+  std::string text;
+  for (TarReader::Block block = reader.read_block(); block.size != 0; block = reader.read_block())
+    text.append(block.data, block.size);
+  return parse_manifest(text, quote(archive));
+}
+
+InstallResult install_archive(ByteSource& source, const Manifest& fallback, const InstallOptions& options) {
+  InstallResult result;
+  TarReader reader(source, options.threads);
+  result.compression = reader.compression();
+  archive_entry* first = reader.next_header();
+  if (!first) throw Error("cannot read archive " + quote(source.name()), "the archive has no entries");
+  std::optional<Manifest> packed = read_manifest_entry(reader, first, source.name());
+  bool has_manifest = packed.has_value();
+  Manifest manifest = has_manifest ? std::move(*packed) : fallback;
+
+  UserRoot root(options.root, true);
+  auto present = [&]() {
+    if (auto found = root.find(manifest)) {
+      result.stack = std::move(*found);
+      result.already_present = true;
+      return true;
+    }
+    return false;
+  };
+  if (present()) return result;
+  StackLock lock(root, manifest.id12());
+  if (present()) return result;  // another process installed it while we waited
+  // A directory under the final name without install.json is a leftover of an
+  // install that died after renaming (conda-unpack): we hold the lock, clear it.
+  remove_stack(root, manifest.dir_name());
+  root.check_space(manifest);
+
+  Staging staging(root, manifest);
+  if (::mkdirat(staging.fd(), ".shmstack", 0700) != 0) throw_errno("cannot create", staging.path() + "/.shmstack");
+  ExtractOptions extract_options;
+  extract_options.writer_threads = options.threads;
+  extract_options.archive_name = source.name();
+  if (has_manifest) {
+    extract_options.max_bytes = manifest.bytes;
+    extract_options.max_entries = manifest.entries;
+    extract_options.relocation = manifest.relocation;
+    extract_options.new_prefix = root.path() + "/" + manifest.dir_name();
+  }
+  {
+    UmaskGuard umask_off;
+    Progress progress("installing " + manifest.name, source.size_hint(), options.progress);
+    Extractor extractor(staging.fd(), staging.path(), extract_options);
+    // Small files hold their decoded chunk until written; before the reader
+    // waits for a free chunk, they must be on their way to the writers.
+    reader.set_wait_hook([&extractor] { extractor.flush(); });
+    struct ClearHook {
+      TarReader& reader;
+      ~ClearHook() { reader.set_wait_hook(nullptr); }
+    } clear_hook{reader};
+    archive_entry* entry = has_manifest ? reader.next_header() : first;
+    std::uint64_t seen = reader.bytes_in();
+    for (; entry; entry = reader.next_header()) {
+      extractor.extract(reader, entry);
+      std::uint64_t now = reader.bytes_in();
+      progress.advance(now - seen);
+      seen = now;
+    }
+    extractor.finish();
+    progress.done();
+    result.entries = extractor.entries();
+    result.bytes = extractor.bytes();
+  }
+  if (has_manifest && (result.entries != manifest.entries || result.bytes != manifest.bytes))
+    throw Error("cannot install " + quote(source.name()),
+                "the archive is incomplete: " + std::to_string(result.entries) + " of " +
+                    std::to_string(manifest.entries) + " entries, " + std::to_string(result.bytes) + " of " +
+                    std::to_string(manifest.bytes) + " bytes");
+  if (!has_manifest) {
+    // Another tool's archive: what pack would have recorded is learned from
+    // the tree now (a conda-pack env is a prefix: bin/ goes on PATH).
+    manifest.entries = result.entries;
+    manifest.bytes = result.bytes;
+    manifest.activation = detect_activation(walk_tree(staging.path(), {}));
+  }
+
+  InstallRecord record;
+  record.archive = options.archive_path.empty() ? source.name() : options.archive_path;
+  record.archive_given = options.archive_given;
+  record.via = options.via;
+  if (const char* job = std::getenv("SLURM_JOB_ID")) record.job_id = job;
+  record.installed = utc_now_iso8601();
+  record.installed_epoch = static_cast<std::int64_t>(std::time(nullptr));
+  record.host = host_name();
+  // A conda-pack archive: conda-unpack must run where the environment finally
+  // lives, so the stack is renamed into place first and only counts as
+  // installed (install.json) once it has succeeded; on failure it is removed.
+  struct stat st{};
+  bool conda_pack = !has_manifest && options.conda_unpack &&
+                    ::fstatat(staging.fd(), "bin/conda-unpack", &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode);
+  staging.write_file(".shmstack/manifest.json", to_json(manifest));
+  if (!conda_pack) staging.write_file(".shmstack/install.json", to_json(record));
+  ::fchmodat(staging.fd(), ".shmstack", 0755, 0);
+  staging.commit(manifest.dir_name());
+
+  result.stack.dir_name = manifest.dir_name();
+  result.stack.path = root.path() + "/" + manifest.dir_name();
+  if (conda_pack) {
+    try {
+      run_conda_unpack(result.stack.path);
+      std::string record_path = manifest.dir_name() + "/.shmstack/install.json";
+      write_new_file(root.fd(), record_path, to_json(record), root.path() + "/" + record_path);
+    } catch (...) {
+      remove_stack(root, manifest.dir_name());
+      throw;
+    }
+  }
+  result.stack.manifest = manifest;
+  result.stack.record = record;
+  return result;
+}
+
+Manifest fallback_manifest(const std::string& archive_path, const FileSource& source) {
+  Manifest fallback = synthesize_manifest(archive_path, source.size_hint(), source.mtime_ns());
+  fallback.disk_bytes = source.size_hint();
+  return fallback;
+}
+
+InstallResult install_file(const std::string& archive_path, const InstallOptions& options) {
+  FileSource source(archive_path);
+  Manifest fallback = fallback_manifest(archive_path, source);
+  InstallOptions with_path = options;
+  with_path.archive_path = resolved_path(archive_path);
+  with_path.archive_given = lexically_absolute(archive_path);
+  return install_archive(source, fallback, with_path);
+}
+
+}  // namespace shmstack

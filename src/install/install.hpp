@@ -1,0 +1,63 @@
+// The node install protocol (DESIGN §5), shared by unpack and, later, bcast.
+//
+//   read the first entry: the manifest (or synthesize one)
+//   -> open the user root (ownership checks) -> already installed? done
+//   -> flock the stack id -> installed meanwhile? done (reuse)
+//   -> clear a leftover without install.json -> statvfs check -> staging dir
+//   -> extract every entry (relocating listed files to the final path)
+//   -> check counts against the manifest -> write records -> rename staging
+//   to <name>-<id12>
+//
+// A stack counts as installed only when .shmstack/install.json exists. For a
+// conda-pack archive it is written after the rename, once conda-unpack has
+// run in the final location; if that fails the stack is removed.
+//
+// Nothing half-written is ever visible under the final name: any error or
+// signal unwinds through Staging, which removes the staging directory.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "archive/byte_source.hpp"
+#include "archive/manifest.hpp"
+#include "install/node_root.hpp"
+#include "archive/tar_reader.hpp"
+
+namespace shmstack {
+
+struct InstallOptions {
+  std::string root;       // resolved ROOT
+  unsigned threads = 1;   // decompression workers and file writers each
+  bool progress = false;
+  std::string archive_path;   // recorded in install.json (resolved)
+  std::string archive_given;  // recorded too: as the user wrote it, made absolute
+  std::string via;            // recorded: the command installing it
+  bool conda_unpack = true;   // run a conda-pack archive's bin/conda-unpack (off: install it as is)
+};
+
+struct InstallResult {
+  InstalledStack stack;
+  bool already_present = false;
+  std::uint64_t entries = 0;
+  std::uint64_t bytes = 0;
+  std::string compression;
+};
+
+// The manifest, if `entry` (an archive's first) is .shmstack/manifest.json:
+// reads and parses its data. Throws Error for one that is too big or invalid.
+std::optional<Manifest> read_manifest_entry(TarReader& reader, archive_entry* entry, const std::string& archive);
+
+// `fallback` names the stack when the archive has no manifest.
+InstallResult install_archive(ByteSource& source, const Manifest& fallback, const InstallOptions& options);
+
+// The manifest install_archive falls back on for an archive file without one:
+// named and identified from the file (path, size, mtime); its tmpfs footprint is
+// at least the archive's size (a lower bound for the space check).
+Manifest fallback_manifest(const std::string& archive_path, const FileSource& source);
+
+// Convenience for a file on disk.
+InstallResult install_file(const std::string& archive_path, const InstallOptions& options);
+
+}  // namespace shmstack

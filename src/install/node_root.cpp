@@ -1,0 +1,324 @@
+#include "install/node_root.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <chrono>
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "base/cancel.hpp"
+#include "base/error.hpp"
+#include "base/path_check.hpp"
+#include "base/progress.hpp"
+
+namespace shmstack {
+
+std::string read_small_file(int dirfd, const std::string& path) {
+  int fd = ::openat(dirfd, path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return {};
+  std::string text;
+  char buf[65536];
+  ssize_t n;
+  while ((n = ::read(fd, buf, sizeof buf)) > 0 && text.size() < (std::size_t{16} << 20))
+    text.append(buf, static_cast<std::size_t>(n));
+  ::close(fd);
+  return text;
+}
+
+std::vector<std::string> entry_names(int dirfd, const std::string& relative, const std::string& shown) {
+  std::vector<std::string> names;
+  int fd = ::openat(dirfd, relative.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0 && errno == ENOENT) return names;
+  DIR* dir = fd >= 0 ? ::fdopendir(fd) : nullptr;
+  if (!dir) throw_errno("cannot read", shown);
+  while (dirent* d = ::readdir(dir)) {
+    std::string n = d->d_name;
+    if (n != "." && n != "..") names.push_back(std::move(n));
+  }
+  ::closedir(dir);
+  return names;
+}
+
+std::string user_root_path(const std::string& root) { return root + "/shmstack-" + std::to_string(::geteuid()); }
+
+std::string resolve_root(const std::string& option) {
+  if (!option.empty()) return option;
+  if (const char* env = std::getenv("SHMSTACK_ROOT"); env && *env) return env;
+  return "/dev/shm";
+}
+
+UserRoot::UserRoot(const std::string& root, bool create) {
+  path_ = user_root_path(root);
+  struct stat base{};
+  if (::stat(root.c_str(), &base) != 0) throw_errno("cannot use stack root", root);
+  if (!S_ISDIR(base.st_mode)) throw Error("cannot use stack root " + quote(root), "not a directory");
+  if (create && ::mkdir(path_.c_str(), 0700) != 0 && errno != EEXIST)
+    throw_errno("cannot create", path_);
+  fd_ = ::open(path_.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd_ < 0) {
+    int saved = errno;
+    struct stat st{};
+    if (saved == ENOENT && !create) return;  // nothing installed yet
+    if (::lstat(path_.c_str(), &st) == 0 && S_ISLNK(st.st_mode))
+      throw Error("unsafe stack root " + quote(path_), "it is a symlink (refusing to follow it)");
+    if (saved == ENOTDIR) throw Error("unsafe stack root " + quote(path_), "not a directory");
+    throw_system_error("cannot open stack root " + quote(path_), saved);
+  }
+  struct stat st{};
+  if (::fstat(fd_, &st) != 0) throw_errno("cannot stat", path_);
+  if (st.st_uid != ::geteuid()) {
+    ::close(fd_);
+    fd_ = -1;
+    throw Error("unsafe stack root " + quote(path_),
+                "owned by uid " + std::to_string(st.st_uid) + ", not by you (uid " + std::to_string(::geteuid()) + ")");
+  }
+  if ((st.st_mode & 0077) != 0 && ::fchmod(fd_, 0700) != 0) throw_errno("cannot make private", path_);
+}
+
+UserRoot::~UserRoot() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+std::optional<InstalledStack> UserRoot::installed(const std::string& dir_name) const {
+  if (fd_ < 0) return std::nullopt;
+  std::string manifest_text = read_small_file(fd_, dir_name + "/.shmstack/manifest.json");
+  std::string record_text = read_small_file(fd_, dir_name + "/.shmstack/install.json");
+  if (manifest_text.empty() || record_text.empty()) return std::nullopt;
+  InstalledStack s;
+  s.dir_name = dir_name;
+  s.path = path_ + "/" + dir_name;
+  try {
+    s.manifest = parse_manifest(manifest_text, quote(s.path));
+    s.record = parse_install_record(record_text, quote(s.path));
+  } catch (const Error&) {
+    return std::nullopt;
+  }
+  return s;
+}
+
+std::optional<InstalledStack> UserRoot::find(const Manifest& manifest) const {
+  return installed(manifest.dir_name());
+}
+
+std::vector<InstalledStack> UserRoot::list() const {
+  std::vector<InstalledStack> stacks;
+  if (fd_ < 0) return stacks;
+  int fd = ::openat(fd_, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  DIR* dir = fd >= 0 ? ::fdopendir(fd) : nullptr;
+  if (!dir) throw_errno("cannot read", path_);
+  while (dirent* d = ::readdir(dir)) {
+    if (d->d_name[0] == '.') continue;
+    if (auto s = installed(d->d_name)) stacks.push_back(std::move(*s));
+  }
+  ::closedir(dir);
+  std::sort(stacks.begin(), stacks.end(),
+            [](const InstalledStack& a, const InstalledStack& b) { return a.dir_name < b.dir_name; });
+  return stacks;
+}
+
+bool stack_matches(const InstalledStack& s, const std::string& key, const std::string& absolute_key) {
+  if (key == s.manifest.name || key == s.dir_name) return true;
+  if (!s.record.archive.empty() && (absolute_key == s.record.archive || absolute_key == s.record.archive_given))
+    return true;
+  return key.size() >= 4 && key.size() <= s.manifest.id.size() &&
+         key.find_first_not_of("0123456789abcdef") == std::string::npos && s.manifest.id.compare(0, key.size(), key) == 0;
+}
+
+std::optional<InstalledStack> UserRoot::resolve(const std::string& key) const {
+  std::string absolute_key = lexically_absolute(key);
+  std::optional<InstalledStack> best;
+  for (InstalledStack& s : list()) {
+    if (!stack_matches(s, key, absolute_key)) continue;
+    if (!best || s.record.installed_epoch > best->record.installed_epoch) best = std::move(s);
+  }
+  return best;
+}
+
+UserRoot::FreeSpace UserRoot::free_space() const {
+  struct statvfs vfs{};
+  if (::fstatvfs(fd_, &vfs) != 0) throw_errno("cannot check free space in", path_);
+  FreeSpace free;
+  free.bytes = std::uint64_t{vfs.f_bavail} * vfs.f_frsize;
+  if (vfs.f_files > 0) free.inodes = vfs.f_favail;
+  return free;
+}
+
+void UserRoot::check_space(const Manifest& manifest) const {
+  FreeSpace free = free_space();
+  std::uint64_t avail = free.bytes;
+  if (avail < manifest.disk_bytes)
+    throw Error("not enough space for stack " + quote(manifest.name) + " in " + quote(path_) + " on " + host_name(),
+                "needs " + human_bytes(manifest.disk_bytes) + " (" + std::to_string(manifest.disk_bytes) +
+                    " bytes), " + human_bytes(avail) + " (" + std::to_string(avail) + " bytes) free");
+  if (free.inodes > 0 && free.inodes < manifest.entries + 16)
+    throw Error("not enough inodes for stack " + quote(manifest.name) + " in " + quote(path_) + " on " + host_name(),
+                "needs " + std::to_string(manifest.entries) + ", " + std::to_string(free.inodes) + " free");
+}
+
+StackLock::StackLock(const UserRoot& root, const std::string& id12, bool wait) {
+  if (::mkdirat(root.fd(), ".locks", 0700) != 0 && errno != EEXIST)
+    throw_errno("cannot create", root.path() + "/.locks");
+  std::string name = ".locks/" + id12 + ".lock";
+  fd_ = ::openat(root.fd(), name.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd_ < 0) throw_errno("cannot open lock", root.path() + "/" + name);
+  for (;;) {
+    if (::flock(fd_, LOCK_EX | LOCK_NB) == 0) {
+      held_ = true;
+      return;
+    }
+    if (errno == EWOULDBLOCK && !wait) return;
+    if (errno != EWOULDBLOCK && errno != EINTR) {
+      int saved = errno;
+      ::close(fd_);
+      throw_system_error("cannot lock " + quote(root.path() + "/" + name), saved);
+    }
+    try {
+      check_cancelled();
+    } catch (...) {
+      ::close(fd_);
+      throw;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+StackLock::~StackLock() {
+  if (fd_ >= 0) ::close(fd_);  // releases the flock
+}
+
+Staging::Staging(const UserRoot& root, const Manifest& manifest) : root_(root) {
+  name_ = ".staging-" + manifest.dir_name() + "-" + std::to_string(::getpid());
+  path_ = root.path() + "/" + name_;
+  if (::mkdirat(root.fd(), name_.c_str(), 0700) != 0) {
+    if (errno != EEXIST) throw_errno("cannot create staging directory", path_);
+    remove_tree(root.fd(), name_, path_);  // left by an earlier process with our pid
+    if (::mkdirat(root.fd(), name_.c_str(), 0700) != 0) throw_errno("cannot create staging directory", path_);
+  }
+  fd_ = ::openat(root.fd(), name_.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd_ < 0) throw_errno("cannot open staging directory", path_);
+}
+
+Staging::~Staging() {
+  if (fd_ >= 0) ::close(fd_);
+  if (!committed_) {
+    try {
+      remove_tree(root_.fd(), name_, path_);
+    } catch (...) {
+      // Nothing better to do while already failing; the next gc removes it.
+    }
+  }
+}
+
+void write_new_file(int dirfd, const std::string& relative, const std::string& content, const std::string& shown) {
+  int fd = ::openat(dirfd, relative.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+  if (fd < 0) throw_errno("cannot create", shown);
+  std::size_t done = 0;
+  while (done < content.size()) {
+    ssize_t n = ::write(fd, content.data() + done, content.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int saved = errno;
+      ::close(fd);
+      throw_system_error("cannot write " + quote(shown), saved);
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (::close(fd) != 0) throw_errno("cannot write", shown);
+}
+
+void Staging::write_file(const std::string& relative, const std::string& content) {
+  write_new_file(fd_, relative, content, path_ + "/" + relative);
+}
+
+bool remove_stack(const UserRoot& root, const std::string& dir_name) {
+  std::string doomed = dir_name;
+  if (dir_name.rfind(".removing-", 0) != 0) {
+    doomed = ".removing-" + dir_name + "-" + std::to_string(::getpid());
+    if (::renameat(root.fd(), dir_name.c_str(), root.fd(), doomed.c_str()) != 0) {
+      if (errno == ENOENT) return false;
+      throw_errno("cannot remove", root.path() + "/" + dir_name);
+    }
+  }
+  remove_tree(root.fd(), doomed, root.path() + "/" + doomed);
+  return true;
+}
+
+void Staging::commit(const std::string& final_name) {
+  if (::fchmod(fd_, 0755) != 0) throw_errno("cannot set the mode of", path_);
+  if (::renameat(root_.fd(), name_.c_str(), root_.fd(), final_name.c_str()) != 0)
+    throw_errno("cannot rename staging directory to", root_.path() + "/" + final_name);
+  committed_ = true;
+}
+
+void remove_tree(int dirfd, const std::string& name, const std::string& shown) {
+  struct stat st{};
+  if (::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    if (errno == ENOENT) return;
+    throw_errno("cannot remove", shown);
+  }
+  if (S_ISDIR(st.st_mode)) {
+    if ((st.st_mode & 0700) != 0700) ::fchmodat(dirfd, name.c_str(), st.st_mode | 0700, 0);
+    int fd = ::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) throw_errno("cannot remove", shown);
+    DIR* dir = ::fdopendir(fd);
+    if (!dir) {
+      ::close(fd);
+      throw_errno("cannot remove", shown);
+    }
+    std::vector<std::string> names;
+    while (dirent* d = ::readdir(dir)) {
+      std::string_view n = d->d_name;
+      if (n != "." && n != "..") names.emplace_back(n);
+    }
+    try {
+      for (const std::string& child : names) remove_tree(::dirfd(dir), child, shown + "/" + child);
+    } catch (...) {
+      ::closedir(dir);
+      throw;
+    }
+    ::closedir(dir);
+    if (::unlinkat(dirfd, name.c_str(), AT_REMOVEDIR) != 0) throw_errno("cannot remove", shown);
+  } else if (::unlinkat(dirfd, name.c_str(), 0) != 0 && errno != ENOENT) {
+    throw_errno("cannot remove", shown);
+  }
+}
+
+std::string to_json(const InstallRecord& r) {
+  nlohmann::ordered_json j;
+  j["archive"] = r.archive;
+  j["archive_given"] = r.archive_given;
+  j["job_id"] = r.job_id;
+  j["via"] = r.via;
+  j["installed"] = r.installed;
+  j["installed_epoch"] = r.installed_epoch;
+  j["host"] = r.host;
+  return j.dump(2) + "\n";
+}
+
+InstallRecord parse_install_record(const std::string& text, const std::string& where) {
+  InstallRecord r;
+  try {
+    auto j = nlohmann::json::parse(text);
+    r.archive = j.value("archive", "");
+    r.archive_given = j.value("archive_given", "");
+    r.job_id = j.value("job_id", "");
+    r.via = j.value("via", "");
+    r.installed = j.value("installed", "");
+    r.installed_epoch = j.value("installed_epoch", std::int64_t{0});
+    r.host = j.value("host", "");
+  } catch (const nlohmann::json::exception& e) {
+    throw Error("invalid install record in " + where, e.what());
+  }
+  return r;
+}
+
+}  // namespace shmstack

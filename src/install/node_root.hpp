@@ -1,0 +1,148 @@
+// The per-user stack root on a node, and what lives in it.
+//
+//   ROOT/shmstack-<uid>/                  mode 0700, a real directory owned by the user
+//     <name>-<id12>/                      an installed stack (only ever appears by rename)
+//       .shmstack/manifest.json           the stack's manifest
+//       .shmstack/install.json            where it came from: archive, job id, time, host
+//     .staging-<name>-<id12>-<pid>/       an install in progress (removed on failure)
+//     .locks/<id12>.lock                  flock: one installer per stack id
+//
+// ROOT is --root, else $SHMSTACK_ROOT, else /dev/shm. The user directory is
+// created if absent; if present it must not be a symlink, must be owned by
+// the user, and must not be writable by others — otherwise we refuse rather
+// than write where someone else could interfere.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "archive/manifest.hpp"
+
+namespace shmstack {
+
+std::string resolve_root(const std::string& option);
+
+// ROOT/shmstack-<euid>: where this user's stacks live under `root`.
+std::string user_root_path(const std::string& root);
+
+struct InstallRecord {
+  std::string archive;        // resolved (realpath)
+  std::string archive_given;  // as given, made absolute without touching the file system
+  std::string job_id;
+  std::string via;  // the command that installed it: unpack, bcast, slurm prolog, slurm task-prolog
+  std::string installed;  // UTC ISO 8601
+  std::int64_t installed_epoch = 0;
+  std::string host;
+};
+
+struct InstalledStack {
+  std::string dir_name;
+  std::string path;
+  Manifest manifest;
+  InstallRecord record;
+};
+
+class UserRoot {
+ public:
+  // Opens (creating if `create`) ROOT/shmstack-<uid> with the safety checks.
+  UserRoot(const std::string& root, bool create);
+  ~UserRoot();
+  UserRoot(const UserRoot&) = delete;
+  UserRoot& operator=(const UserRoot&) = delete;
+
+  const std::string& path() const { return path_; }
+  int fd() const { return fd_; }
+  bool exists() const { return fd_ >= 0; }
+
+  std::optional<InstalledStack> find(const Manifest& manifest) const;
+  // The stack in directory `dir_name`, if it is completely installed.
+  std::optional<InstalledStack> installed(const std::string& dir_name) const;
+  std::vector<InstalledStack> list() const;
+  // The installed stack a command-line word names, from node-local records
+  // only: an archive path as given to unpack/bcast (compared as text, never
+  // looked up), NAME-ID12, an id prefix of at least 4 hex digits, or a NAME.
+  // When several match, the most recently installed one.
+  std::optional<InstalledStack> resolve(const std::string& key) const;
+  // Refuses (Error) when the file system lacks room or inodes for `manifest`.
+  void check_space(const Manifest& manifest) const;
+  struct FreeSpace {
+    std::uint64_t bytes = 0;
+    std::uint64_t inodes = 0;  // 0: the file system does not count them
+  };
+  FreeSpace free_space() const;
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+};
+
+// An exclusive flock on .locks/<id12>.lock, held for the object's lifetime.
+// Waiting polls so that SIGINT/SIGTERM still stop the process.
+class StackLock {
+ public:
+  // Waits for the lock, or with `wait` false, takes it only if it is free
+  // (see held()).
+  StackLock(const UserRoot& root, const std::string& id12, bool wait = true);
+  ~StackLock();
+  StackLock(const StackLock&) = delete;
+  StackLock& operator=(const StackLock&) = delete;
+  bool held() const { return held_; }
+
+ private:
+  int fd_ = -1;
+  bool held_ = false;
+};
+
+// A staging directory; removed with everything in it unless committed.
+class Staging {
+ public:
+  Staging(const UserRoot& root, const Manifest& manifest);
+  ~Staging();
+  Staging(const Staging&) = delete;
+  Staging& operator=(const Staging&) = delete;
+
+  int fd() const { return fd_; }
+  const std::string& path() const { return path_; }
+  void write_file(const std::string& relative, const std::string& content);
+  // Renames the staging directory to its final name.
+  void commit(const std::string& final_name);
+
+ private:
+  const UserRoot& root_;
+  std::string name_;
+  std::string path_;
+  int fd_ = -1;
+  bool committed_ = false;
+};
+
+// Removes the stack directory `dir_name`: renamed out of sight first (so a
+// half-removed stack is never taken for a whole one), then deleted. Returns
+// false if it was already gone.
+bool remove_stack(const UserRoot& root, const std::string& dir_name);
+
+// Creates `relative` under `dirfd` (O_EXCL|O_NOFOLLOW) holding `content`.
+void write_new_file(int dirfd, const std::string& relative, const std::string& content, const std::string& shown);
+
+// The contents of a small file under `dirfd` (never following a final
+// symlink); empty when it cannot be read.
+std::string read_small_file(int dirfd, const std::string& relative);
+
+// The names in directory `relative` under `dirfd` (not "." and ".."); empty
+// when it does not exist.
+std::vector<std::string> entry_names(int dirfd, const std::string& relative, const std::string& shown);
+
+// Removes `name` under `dirfd` recursively, never following symlinks.
+void remove_tree(int dirfd, const std::string& name, const std::string& shown);
+
+// True when `key` names `stack` as resolve() understands it (`absolute_key`
+// is lexically_absolute(key)).
+bool stack_matches(const InstalledStack& stack, const std::string& key, const std::string& absolute_key);
+
+std::string to_json(const InstallRecord& record);
+InstallRecord parse_install_record(const std::string& text, const std::string& where);
+
+}  // namespace shmstack
