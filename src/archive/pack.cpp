@@ -1,17 +1,9 @@
 #include "archive/pack.hpp"
 
-#include <archive.h>
-#include <archive_entry.h>
-#include <fcntl.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <climits>
-#include <cstdlib>
 #include <cstring>
-#include <exception>
 #include <memory>
 #include <thread>
 
@@ -19,6 +11,7 @@
 #include "base/chunk_pipeline.hpp"
 #include "base/error.hpp"
 #include "archive/lz4_frames.hpp"
+#include "archive/tar_writer.hpp"
 #include "base/path_check.hpp"
 #include "base/progress.hpp"
 #include "archive/relocation.hpp"
@@ -41,165 +34,42 @@ std::string base_name(const std::string& path) {
   return slash == std::string::npos ? p : p.substr(slash + 1);
 }
 
-// Writes the tar stream through libarchive into chunks of the pipeline.
-class TarProducer {
+// Cuts the tar stream into the pipeline's chunks of lz4::kFrameContent bytes.
+class ChunkCutter {
  public:
-  TarProducer(ChunkPipeline<TarChunk>& pipeline, const std::string& root)
-      : pipeline_(pipeline), root_(root), buffer_(std::size_t{1} << 20) {
-    ar_ = archive_write_new();
-    if (!ar_) throw Error("pack", "out of memory");
-    archive_write_set_format_pax(ar_);
-    archive_write_set_bytes_per_block(ar_, 0);  // no blocking: chunks cut the stream anyway
-    if (archive_write_open2(ar_, this, nullptr, &TarProducer::write_callback, nullptr, nullptr) != ARCHIVE_OK)
-      fail("cannot start the tar writer");
-    entry_ = archive_entry_new();
-  }
+  explicit ChunkCutter(ChunkPipeline<TarChunk>& pipeline) : pipeline_(pipeline) {}
 
-  ~TarProducer() {
-    archive_entry_free(entry_);
-    archive_write_free(ar_);
-  }
-
-  void add_manifest(const Manifest& manifest) {
-    std::string text = to_json(manifest);
-    archive_entry_clear(entry_);
-    archive_entry_copy_pathname(entry_, kManifestEntry);
-    archive_entry_set_filetype(entry_, AE_IFREG);
-    archive_entry_set_perm(entry_, 0644);
-    archive_entry_set_size(entry_, static_cast<la_int64_t>(text.size()));
-    archive_entry_set_mtime(entry_, std::time(nullptr), 0);
-    header(kManifestEntry);
-    data(text.data(), text.size(), kManifestEntry);
-  }
-
-  void add(const WalkEntry& e) {
-    check_cancelled();
-    archive_entry_clear(entry_);
-    archive_entry_copy_pathname(entry_, e.path.c_str());
-    archive_entry_set_perm(entry_, e.mode);
-    archive_entry_set_mtime(entry_, e.mtime_sec, static_cast<long>(e.mtime_nsec));
-    switch (e.type) {
-      case WalkEntry::Type::directory:
-        archive_entry_set_filetype(entry_, AE_IFDIR);
-        header(e.path);
-        return;
-      case WalkEntry::Type::symlink:
-        archive_entry_set_filetype(entry_, AE_IFLNK);
-        archive_entry_copy_symlink(entry_, e.link.c_str());
-        header(e.path);
-        return;
-      case WalkEntry::Type::hardlink:
-        archive_entry_set_filetype(entry_, AE_IFREG);
-        archive_entry_copy_hardlink(entry_, e.link.c_str());
-        archive_entry_set_size(entry_, 0);
-        header(e.path);
-        return;
-      case WalkEntry::Type::file:
-        archive_entry_set_filetype(entry_, AE_IFREG);
-        archive_entry_set_size(entry_, static_cast<la_int64_t>(e.size));
-        header(e.path);
-        file_data(e);
-        return;
+  void write(const char* p, std::size_t n) {
+    while (n > 0) {
+      if (!current_) {
+        current_ = &pipeline_.acquire();
+        current_->in.resize(lz4::kFrameContent);
+        current_->in_size = 0;
+      }
+      std::size_t take = std::min(current_->in.size() - current_->in_size, n);
+      std::memcpy(current_->in.data() + current_->in_size, p, take);
+      current_->in_size += take;
+      p += take;
+      n -= take;
+      if (current_->in_size == current_->in.size()) submit();
     }
   }
 
+  // The last, partial chunk, and the end of the stream.
   void finish() {
-    if (archive_write_close(ar_) != ARCHIVE_OK) fail("cannot finish the tar stream");
-    if (current_ && current_->in_size > 0) {
-      pipeline_.submit(*current_);
-      current_ = nullptr;
-    }
-    if (current_) pipeline_.release(*current_);
-    current_ = nullptr;
+    if (current_) submit();
     pipeline_.close();
   }
 
  private:
-  [[noreturn]] void fail(const std::string& what) {
-    if (error_) std::rethrow_exception(error_);
-    throw Error(what, archive_error_string(ar_) ? archive_error_string(ar_) : "libarchive error");
-  }
-
-  void header(const std::string& path) {
-    if (archive_write_header(ar_, entry_) < ARCHIVE_WARN) fail("cannot add " + quote(path) + " to the archive");
-  }
-
-  void data(const char* p, std::size_t n, const std::string& path) {
-    while (n > 0) {
-      la_ssize_t w = archive_write_data(ar_, p, n);
-      if (w < 0) fail("cannot add " + quote(path) + " to the archive");
-      p += w;
-      n -= static_cast<std::size_t>(w);
-    }
-  }
-
-  void file_data(const WalkEntry& e) {
-    std::string full = root_ + "/" + e.path;
-    int fd = ::open(full.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0) throw_errno("cannot open", full);
-    std::uint64_t left = e.size;
-    try {
-      while (left > 0) {
-        std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(left, buffer_.size()));
-        ssize_t n = ::read(fd, buffer_.data(), want);
-        if (n < 0 && errno == EINTR) {
-          check_cancelled();
-          continue;
-        }
-        if (n < 0) throw_errno("cannot read", full);
-        if (n == 0) throw Error("cannot pack " + quote(full), "file shrank while it was being packed");
-        data(buffer_.data(), static_cast<std::size_t>(n), e.path);
-        left -= static_cast<std::uint64_t>(n);
-      }
-      char probe;
-      if (::read(fd, &probe, 1) > 0) throw Error("cannot pack " + quote(full), "file grew while it was being packed");
-    } catch (...) {
-      ::close(fd);
-      throw;
-    }
-    ::close(fd);
-  }
-
-  la_ssize_t write(const char* p, std::size_t n) {
-    try {
-      std::size_t left = n;
-      while (left > 0) {
-        if (!current_) {
-          current_ = &pipeline_.acquire();
-          current_->in.resize(lz4::kFrameContent);
-          current_->in_size = 0;
-        }
-        std::size_t room = current_->in.size() - current_->in_size;
-        std::size_t take = std::min(room, left);
-        std::memcpy(current_->in.data() + current_->in_size, p, take);
-        current_->in_size += take;
-        p += take;
-        left -= take;
-        if (current_->in_size == current_->in.size()) {
-          TarChunk* full = current_;
-          current_ = nullptr;
-          pipeline_.submit(*full);
-        }
-      }
-      return static_cast<la_ssize_t>(n);
-    } catch (...) {
-      if (!error_) error_ = std::current_exception();
-      archive_set_error(ar_, EIO, "write failed");
-      return -1;
-    }
-  }
-
-  static la_ssize_t write_callback(archive*, void* self, const void* p, size_t n) {
-    return static_cast<TarProducer*>(self)->write(static_cast<const char*>(p), n);
+  void submit() {
+    TarChunk* full = current_;
+    current_ = nullptr;
+    pipeline_.submit(*full);
   }
 
   ChunkPipeline<TarChunk>& pipeline_;
-  std::string root_;
-  std::vector<char> buffer_;
-  archive* ar_ = nullptr;
-  archive_entry* entry_ = nullptr;
   TarChunk* current_ = nullptr;
-  std::exception_ptr error_;
 };
 
 }  // namespace
@@ -276,10 +146,12 @@ std::uint64_t write_archive(const PackOptions& options, const PackPlan& plan, By
     });
   });
   try {
-    TarProducer producer(pipeline, plan.manifest.source);
-    producer.add_manifest(plan.manifest);
-    for (const WalkEntry& e : plan.entries) producer.add(e);
-    producer.finish();
+    ChunkCutter cutter(pipeline);
+    TarWriter tar(plan.manifest.source, [&cutter](const char* p, std::size_t n) { cutter.write(p, n); });
+    tar.add_manifest(plan.manifest);
+    for (const WalkEntry& e : plan.entries) tar.add(e);
+    tar.finish();
+    cutter.finish();
   } catch (...) {
     pipeline.fail(std::current_exception());
     writer.join();

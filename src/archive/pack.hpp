@@ -2,15 +2,13 @@
 //
 // The pipeline (ChunkPipeline, see chunk_pipeline.hpp):
 //
-//   calling thread: walk (lstat only) -> manifest -> libarchive pax writer
-//                   reading each file -> 1 MiB chunks of tar bytes
+//   calling thread: walk (lstat only) -> manifest -> TarWriter (libarchive's
+//                   pax writer, reading each file) -> 1 MiB chunks of tar bytes
 //   N workers:      compress each chunk as an independent LZ4 frame + trailer
 //   sink thread:    write frames in order to the ByteSink, advance progress
 //
 // The manifest is the first tar entry, so readers know the stack's name, id
-// and size before any data. uid/gid are not stored; mtimes are, to the
-// nanosecond (pax). A file that changes size while it is read fails the pack
-// (the archive would contradict its manifest).
+// and size before any data (what a tar entry keeps: tar_writer.hpp).
 #pragma once
 
 #include <string>
