@@ -1,8 +1,12 @@
-"""What the Python benchmarks (bcast, import-storm) share: messages, tools, the
-corpus, a private copy of the binary, and jobs on simulated nodes."""
+"""What the Python benchmarks (all, bcast, import-storm) share: their common options,
+messages, tools, the corpus, a private copy of the binary, jobs on simulated nodes,
+alternated rounds, medians and the JSON they write."""
+import argparse
+import json
 import os
 import shutil
 import subprocess
+import statistics
 import sys
 import time
 
@@ -10,6 +14,37 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 SIMNODES = os.path.join(REPO, "test", "mpi", "simnodes")
 NODE_NAMES = ["nodeA", "nodeB", "nodeC", "nodeD", "nodeE", "nodeF", "nodeG", "nodeH"]
 _name = os.path.basename(sys.argv[0])
+
+
+CORPUS_DIR = os.environ.get("SHMSTACK_CORPUS_DIR", os.path.join(REPO, "bench", "corpus"))
+
+
+def parser(corpus=None, runs=None):
+    """The options every benchmark takes: -h/--help, --json FILE, --corpus-dir DIR and,
+    where given a default, --corpus NAME and --runs N."""
+    p = argparse.ArgumentParser(add_help=False)
+    p.add_argument("-h", "--help", action="store_true")
+    p.add_argument("--json")
+    p.add_argument("--corpus-dir", default=CORPUS_DIR)
+    if corpus is not None:
+        p.add_argument("--corpus", default=corpus)
+    if runs is not None:
+        p.add_argument("--runs", type=int, default=runs)
+    return p
+
+
+def parse(p, doc):
+    """Parses the command line; --help prints `doc` (the script's docstring) and exits."""
+    args = p.parse_args()
+    if args.help:
+        print(doc.strip())
+        sys.exit(0)
+    return args
+
+
+def require_root(why):
+    if os.geteuid() != 0:
+        die(f"needs root ({why})")
 
 
 def log(message):
@@ -60,3 +95,22 @@ def sim_job(spec, command, timeout=600, options=()):
     if result.returncode != 0 or result.stdout.startswith("SKIP:"):
         die(f"job failed ({result.returncode}): {' '.join(command)}\n{result.stdout}{result.stderr[-3000:]}")
     return seconds
+
+
+def rounds(names, runs):
+    """The order of each timed round: every command once, rotated by one each round
+    (A B C, B C A, ...), never all runs of one command first."""
+    for r in range(runs):
+        k = r % len(names)
+        yield names[k:] + names[:k]
+
+
+def medians(samples):
+    """{name: [values]} -> {name: median}."""
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def write_json(path, results):
+    if path:
+        with open(path, "w") as f:
+            json.dump(results, f, indent=2)
