@@ -1,9 +1,11 @@
-"""What the Python benchmarks (all, bcast, import-storm) share: their common options,
-messages, tools, the corpus, a private copy of the binary, jobs on simulated nodes,
-alternated rounds, medians and the JSON they write."""
+"""What the Python benchmarks (all, pack-unpack, bcast, import-storm) share: their common
+options, messages, tools, the machine, the corpus, a private copy of the binary, timed
+commands, jobs on simulated nodes, alternated rounds, medians and the JSON they write."""
 import argparse
+import collections
 import json
 import os
+import resource
 import shutil
 import subprocess
 import statistics
@@ -61,40 +63,111 @@ def run(cmd, **kw):
 
 
 def ensure_packages(commands, packages=()):
-    """Installs (apt-get) the package of each missing command ({command: package}) and `packages`."""
-    missing = [p for c, p in commands.items() if not shutil.which(c)] + list(packages)
-    if missing:
-        log("installing " + " ".join(missing))
-        run(["apt-get", "install", "-y", "-q", "--no-install-recommends"] + missing, stdout=subprocess.DEVNULL)
+    """Installs (apt-get update, then install; through sudo when not root) the package of
+    each missing command ({command: package}) and `packages`."""
+    missing = list(dict.fromkeys([p for c, p in commands.items() if not shutil.which(c)] + list(packages)))
+    if not missing:
+        return
+    sudo = []
+    if os.geteuid() != 0:
+        if not shutil.which("sudo"):
+            die("packages missing and not root (no sudo): " + " ".join(missing))
+        sudo = ["sudo"]
+    log("installing " + " ".join(missing))
+    apt = sudo + ["env", "DEBIAN_FRONTEND=noninteractive", "apt-get"]
+    run(apt + ["update", "-qq"])
+    run(apt + ["install", "-y", "-qq", "--no-install-recommends"] + missing, stdout=subprocess.DEVNULL)
 
 
-def corpus(corpus_dir, name):
-    """The corpus directory, built with scripts/build-corpora when missing."""
-    path = os.path.join(corpus_dir, name)
-    if not os.path.isdir(path):
+def cpu_model():
+    """The CPU's model name: lscpu's, else /proc/cpuinfo's ("" when neither says)."""
+    lscpu = subprocess.run(["lscpu"], capture_output=True, text=True) if shutil.which("lscpu") else None
+    for line in (lscpu.stdout.splitlines() if lscpu else []):
+        if line.startswith("Model name:"):
+            return line.split(":", 1)[1].strip()
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return ""
+
+
+def mem_gib():
+    """The machine's memory (MemTotal) in GiB, to one decimal."""
+    with open("/proc/meminfo") as f:
+        return round(int(f.readline().split()[1]) / 2**20, 1)
+
+
+def repo_revision():
+    """The repository's short HEAD ("?" outside git), with "+dirty" when tracked files differ from it."""
+    git = ["git", "-C", REPO]
+    rev = subprocess.run(git + ["rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    if subprocess.run(git + ["diff", "--quiet", "HEAD"], capture_output=True).returncode != 0:
+        return (rev or "?") + "+dirty"
+    return rev or "?"
+
+
+def corpus(corpus_dir, name, fallback=None):
+    """The corpus directory (absolute), built with scripts/build-corpora unless it is there
+    complete (with its marker .NAME.built). When it cannot be built: the corpus `fallback`
+    names (logged) if given, else an error."""
+    path = os.path.abspath(os.path.join(corpus_dir, name))
+    if not (os.path.isdir(path) and os.path.isfile(os.path.join(corpus_dir, f".{name}.built"))):
         log(f"building corpus {name}")
-        run([os.path.join(REPO, "scripts", "build-corpora"), "--only", name, corpus_dir])
+        if subprocess.run([os.path.join(REPO, "scripts", "build-corpora"), "--only", name, corpus_dir]).returncode:
+            if fallback:
+                log(f"{name} cannot be built here; falling back to {fallback}")
+                return corpus(corpus_dir, fallback)
+            die(f"cannot build corpus {name}")
+    return path
+
+
+def shmstack_binary():
+    """The binary to measure: $SHMSTACK, else build/apps/shmstack; an error when it is not there."""
+    path = os.environ.get("SHMSTACK", os.path.join(REPO, "build", "apps", "shmstack"))
+    if not (os.path.isfile(path) and os.access(path, os.X_OK)):
+        die(f"no shmstack binary at {path} (run scripts/setup, or set SHMSTACK)")
     return path
 
 
 def private_binary(work):
-    """A copy of $SHMSTACK (default build/apps/shmstack) in `work`: a rebuild during the
-    run changes nothing measured."""
+    """A copy of shmstack_binary() in `work`: a rebuild during the run changes nothing measured."""
     copy = os.path.join(work, "shmstack")
-    shutil.copy2(os.environ.get("SHMSTACK", os.path.join(REPO, "build", "apps", "shmstack")), copy)
+    shutil.copy2(shmstack_binary(), copy)
     return copy
+
+
+# What timed() measured: `seconds` of wall time; `cpu_s` (user + system) and `sys_cpu_s`
+# (system) CPU seconds of the commands' processes; `result`, the last CompletedProcess.
+Timing = collections.namedtuple("Timing", "seconds cpu_s sys_cpu_s result")
+
+
+def timed(*commands, **kw):
+    """Runs `commands` one after another (each an argv list, or a string: a bash line, with
+    pipefail), stopping at the first that fails; `kw` goes to subprocess.run. The wall time
+    is time.monotonic() around them all, the CPU that of the children they leave (waited for)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.monotonic()
+    for command in commands:
+        argv = ["bash", "-o", "pipefail", "-c", command] if isinstance(command, str) else command
+        result = subprocess.run(argv, **kw)
+        if result.returncode != 0:
+            break
+    seconds = time.monotonic() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    system = after.ru_stime - before.ru_stime
+    return Timing(seconds, after.ru_utime - before.ru_utime + system, system, result)
 
 
 def sim_job(spec, command, timeout=600, options=()):
     """Runs `command` on simulated nodes (`spec`: host:ranks,...; `options`: more simnodes
     options); returns seconds, dies on failure."""
-    start = time.monotonic()
-    result = subprocess.run([SIMNODES, spec, *options, "--timeout", str(timeout), "--"] + command,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    seconds = time.monotonic() - start
+    t = timed([SIMNODES, spec, *options, "--timeout", str(timeout), "--"] + command,
+              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    result = t.result
     if result.returncode != 0 or result.stdout.startswith("SKIP:"):
         die(f"job failed ({result.returncode}): {' '.join(command)}\n{result.stdout}{result.stderr[-3000:]}")
-    return seconds
+    return t.seconds
 
 
 def rounds(names, runs):
