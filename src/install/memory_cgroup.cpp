@@ -169,7 +169,7 @@ std::optional<CgroupMemory> memory_left(const CgroupLocation& location, const st
   std::optional<CgroupMemory> best;
   auto consider = [&](std::optional<std::uint64_t> left, std::optional<std::uint64_t> limit, std::size_t level,
                       bool swap) {
-    if (!left || (best && best->left <= *left)) return;
+    if (!left || (best && best->left < *left)) return;  // a tie: the outer one (the job, not its step)
     best = CgroupMemory{join(location.mount_root, parts, level), *limit, *left, swap};
   };
   for (std::size_t level = parts.size() + 1; level-- > 0;) {
