@@ -100,7 +100,7 @@ TEST_CASE("v1: the tightest level up the hierarchy wins, page cache is not count
   CHECK(swap->cgroup == "/slurm/uid_1000/job_42");
 }
 
-TEST_CASE("v1: charges stop at a parent that is not hierarchical; no limit anywhere: no figure") {
+TEST_CASE("v1: charges stop at a parent that is not hierarchical, and no limit anywhere gives no figure") {
   test::TempDir fs;
   std::string m = fs / "mem";
   v1_level(m, kUnlimitedV1, 5000 * MiB);
@@ -151,7 +151,7 @@ TEST_CASE("v2: memory.max - memory.current up to the root, 'max' is no limit") {
   CHECK_FALSE(memory_left(at, fs.path()));
 }
 
-TEST_CASE("the margin: sizes, percentages of the footprint, 0; the default is 256 MiB or 10%") {
+TEST_CASE("the margin: sizes, percentages of the footprint, 0, and the default of 256 MiB or 10%") {
   CHECK(parse_memory_margin("512M", "--memory-margin").bytes == 512 * MiB);
   CHECK(parse_memory_margin("1G", "--memory-margin").bytes == 1024 * MiB);
   CHECK(parse_memory_margin("1.5GiB", "--memory-margin").bytes == 1536 * MiB);
