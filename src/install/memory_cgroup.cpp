@@ -167,10 +167,14 @@ std::optional<CgroupMemory> memory_left(const CgroupLocation& location, const st
     if (!p.empty()) parts.push_back(p);
   std::string base = fs_root + location.mount;
   std::optional<CgroupMemory> best;
+  std::size_t best_level = 0;
+  // On a tie the outer level wins (the job, not its step), and at one level
+  // memory alone (memory plus swap only when it is tighter).
   auto consider = [&](std::optional<std::uint64_t> left, std::optional<std::uint64_t> limit, std::size_t level,
                       bool swap) {
-    if (!left || (best && best->left < *left)) return;  // a tie: the outer one (the job, not its step)
+    if (!left || (best && (best->left < *left || (best->left == *left && best_level == level)))) return;
     best = CgroupMemory{join(location.mount_root, parts, level), *limit, *left, swap};
+    best_level = level;
   };
   for (std::size_t level = parts.size() + 1; level-- > 0;) {
     std::string dir = base + (level == 0 ? "" : join("/", parts, level));

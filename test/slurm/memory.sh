@@ -5,6 +5,8 @@
 #    job fails with the message (the stack, the node, both sizes, the job's
 #    cgroup), nothing is left on the node, the node stays up;
 #  - the same with --mem=900M: installed, charged to the job's cgroup;
+#  - pre-step (srun shmstack bcast) on 2 nodes with --mem=200M: every rank
+#    exits 1, rank 0 names both nodes and their cgroups;
 #  - Prolog, --mem=200M, the same stack: installed (the Prolog runs in
 #    slurmd's cgroup, not the job's: the job is not charged for it).
 source "$(dirname "$0")/lib.bash"
@@ -51,6 +53,25 @@ read -r _ charged _ limit < <(grep "^charged" "$W/big-tp.out")
 grep -q "^big-" "$W/big-tp.out" || { show big-tp; fail "job $job: no stack on the node"; }
 echo "TaskProlog, --mem=900M: installed, $((charged / MiB)) MiB charged to $(grep '^cgroup' "$W/big-tp.out")"
 wait_gone node1
+
+# Pre-step on two nodes, too little memory on each: every rank exits 1, rank 0
+# names both nodes and their jobs' cgroups; nothing is sent or left.
+cat >"$W/prestep.sh" <<'EOF'
+#!/bin/bash
+srun --mpi=pmi2 -N2 --ntasks-per-node=1 shmstack bcast "$BIG"
+echo "bcast rc=$?"
+EOF
+chmod 0755 "$W/prestep.sh"
+job=$(submit prestep -N2 -w node1,node2 --mem=200M --export=ALL,BIG="$W/big.tar.lz4" "$W/prestep.sh")
+grep -q "^bcast rc=1$" "$W/prestep.out" || { show prestep; fail "pre-step job $job: bcast did not exit 1"; }
+for node in node1 node2; do
+  grep -Eq "^\[node[12]:0\] shmstack: error: $node: not enough memory for stack 'big' on $node: needs 320\.[0-9] MiB .*, the memory cgroup '/slurm_$node/uid_$TUID/job_$job' has [0-9.]+ MiB left \(limit 200\.0 MiB" "$W/prestep.out" ||
+    { show prestep; fail "pre-step job $job: rank 0 did not name $node and its cgroup"; }
+  grep -q "srun: error: $node: task [01]: Exited with exit code 1" "$W/prestep.out" || { show prestep; fail "pre-step job $job: the rank on $node did not exit 1"; }
+done
+no_partial node1 node2
+nodes_idle
+echo "pre-step, --mem=200M on 2 nodes: every rank exited 1, rank 0 named both nodes"
 
 # Prolog: installed by slurmd's Prolog, outside the job's cgroup.
 job=$(submit prolog -N1 -w node1 --mem=200M --comment "shmstack=$W/big.tar.lz4" "$W/job.sh")

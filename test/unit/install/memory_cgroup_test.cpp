@@ -86,6 +86,14 @@ TEST_CASE("v1: the tightest level up the hierarchy wins, page cache is not count
   v1_level(m + "/slurm/uid_1000/job_42", std::to_string(1000 * MiB), 820 * MiB, 300 * MiB);
   CHECK(memory_left(at, fs.path())->left == 480 * MiB);
 
+  // a tie: the job (the outer one), memory alone
+  v1_level(m + "/slurm/uid_1000/job_42/step_0", std::to_string(1000 * MiB), 820 * MiB, 300 * MiB);
+  put(m + "/slurm/uid_1000/job_42/memory.memsw.limit_in_bytes", std::to_string(1000 * MiB));
+  put(m + "/slurm/uid_1000/job_42/memory.memsw.usage_in_bytes", std::to_string(820 * MiB));
+  CHECK(memory_left(at, fs.path())->cgroup == "/slurm/uid_1000/job_42");
+  CHECK_FALSE(memory_left(at, fs.path())->swap);
+  std::filesystem::remove(m + "/slurm/uid_1000/job_42/memory.memsw.limit_in_bytes");
+
   // a tighter step limit wins over the job's
   v1_level(m + "/slurm/uid_1000/job_42/step_0", std::to_string(900 * MiB), 810 * MiB);
   CHECK(memory_left(at, fs.path())->cgroup == "/slurm/uid_1000/job_42/step_0");
