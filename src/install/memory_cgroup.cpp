@@ -1,5 +1,7 @@
 #include "install/memory_cgroup.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
