@@ -10,15 +10,15 @@
 _shmstack_options() {
   case $1 in
     pack) echo "-o --output --name -j --threads --level --exclude -q --quiet --activate-as --path --pythonpath --ld-library-path --set" ;;
-    unpack) echo "-j --threads -q --quiet --root" ;;
+    unpack) echo "-j --threads -q --quiet --root --memory-margin" ;;
     info) echo "--json" ;;
     list) echo "--json --root" ;;
     rm | exec) echo "--root" ;;
     gc) echo "--older-than -n --dry-run --root" ;;
     env) echo "--shell --root" ;;
-    bcast | run) echo "-j --threads --print-env --shell --tree --fanout --ibcast --chunk-size --ring --level --exclude --root" ;;
-    "slurm task-prolog") echo "-j --threads --root" ;;
-    "slurm prolog") echo "--stacks -j --threads --root" ;;
+    bcast | run) echo "-j --threads --print-env --shell --tree --fanout --ibcast --chunk-size --ring --level --exclude --root --memory-margin" ;;
+    "slurm task-prolog") echo "-j --threads --root --memory-margin" ;;
+    "slurm prolog") echo "--stacks -j --threads --root --memory-margin" ;;
     "slurm epilog") echo "--purge-user --root" ;;
   esac
   echo "-h --help -v --verbose"
@@ -82,6 +82,7 @@ _shmstack() {
     --root) COMPREPLY=($(compgen -d -- "$cur")); compopt -o filenames 2>/dev/null; return ;;
     -o | --output | --stacks) COMPREPLY=($(compgen -f -- "$cur")); compopt -o filenames 2>/dev/null; return ;;
     --shell) COMPREPLY=($(compgen -W "sh bash zsh csh tcsh fish json" -- "$cur")); return ;;
+    --memory-margin) COMPREPLY=($(compgen -W "0 10% 256M 512M 1G" -- "$cur")); return ;;
     --activate-as) COMPREPLY=($(compgen -W "prefix target plain" -- "$cur")); return ;;
     --path | --pythonpath | --ld-library-path) COMPREPLY=($(compgen -d -- "$cur")); return ;;
     --name | -j | --threads | --level | --exclude | --set | --older-than | --fanout | --chunk-size | --ring) return ;;

@@ -90,7 +90,7 @@ Plan make_plan(const BcastOptions& options, std::vector<Input>& inputs) {
   return plan;
 }
 
-NodeAnswer answer_plan(const Plan& plan, const std::string& root_path) {
+NodeAnswer answer_plan(const Plan& plan, const std::string& root_path, const MemoryMargin& margin) {
   NodeAnswer answer;
   answer.host = host_name();
   answer.needs.assign(plan.stacks.size(), Need::cannot);
@@ -100,6 +100,12 @@ NodeAnswer answer_plan(const Plan& plan, const std::string& root_path) {
       answer.needs[i] = root.find(plan.stacks[i].manifest) ? Need::present : Need::needs;
     UserRoot::FreeSpace free = root.free_space();
     answer.why = space_problem(plan, answer.needs, answer.host, root.path(), free.bytes, free.inodes);
+    Needed needed = needed_by(plan, answer.needs);
+    if (answer.why.empty() && !needed.names.empty()) {
+      if (std::optional<Error> problem =
+              memory_problem(needed.names, answer.host, needed.bytes, margin, caller_memory_left()))
+        answer.why = problem->what();
+    }
   } catch (const Error& e) {
     answer.why = e.what();
   }
@@ -195,6 +201,7 @@ StackReport send_stack(const Comm& data, const Plan& plan, std::size_t index, bo
     install_options.via = "bcast";
     install_options.root = options.root;
     install_options.threads = options.threads;
+    install_options.memory_margin = options.memory_margin;
     install_options.archive_path = stack.source;
     install_options.archive_given = stack.source_given;
     install.emplace(queue, stack, install_options);
@@ -254,7 +261,7 @@ BcastOutcome run_protocol(const BcastOptions& options) {
   report.stacks.resize(plan.stacks.size());
   std::vector<StreamTimes> times(plan.stacks.size());
   if (leader) {
-    NodeAnswer answer = answer_plan(plan, options.root);
+    NodeAnswer answer = answer_plan(plan, options.root, options.memory_margin);
     std::vector<NodeAnswer> answers;
     for (const std::string& a : leaders.gather(to_json(answer), 0)) answers.push_back(parse_answer(a));
     outcome.problems = control_problems(answers);

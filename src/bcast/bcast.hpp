@@ -15,7 +15,8 @@
 //             directory, and broadcasts the plan to every rank. A plan error
 //             (missing or unreadable archive) stops everyone here.
 //   control   each leader answers present / needs / cannot (bad root, no
-//             space for everything it needs) -> gathered at rank 0 (for the
+//             space for everything it needs, or its memory cgroup cannot
+//             hold it plus the margin) -> gathered at rank 0 (for the
 //             messages) -> one all_ok over leaders decides. If any node
 //             cannot, no data moves.
 //   data      per stack, the leaders that need it and rank 0 form a data
@@ -38,6 +39,7 @@
 #include <vector>
 
 #include "bcast/bcast_plan.hpp"
+#include "install/memory_cgroup.hpp"
 
 namespace shmstack {
 
@@ -51,6 +53,7 @@ struct BcastOptions {
   std::uint64_t chunk_bytes = 2 << 20;
   std::uint64_t ring = 4;
   int fanout = 2;  // k > 0: a pipelined k-ary tree (the default); 0: MPI_Ibcast
+  MemoryMargin memory_margin;  // per leader: memory to leave free in its memory cgroup
 };
 
 struct BcastOutcome {

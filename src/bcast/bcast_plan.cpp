@@ -141,17 +141,28 @@ NodeReport parse_report(const std::string& text) {
   return report;
 }
 
-std::string space_problem(const Plan& plan, const std::vector<Need>& needs, const std::string& host,
-                          const std::string& root, std::uint64_t available, std::uint64_t free_inodes) {
-  std::uint64_t bytes = 0;
-  std::uint64_t entries = 0;
-  std::string names;
+Needed needed_by(const Plan& plan, const std::vector<Need>& needs) {
+  Needed needed;
+  int count = 0;
   for (std::size_t i = 0; i < plan.stacks.size() && i < needs.size(); ++i) {
     if (needs[i] != Need::needs) continue;
-    bytes += plan.stacks[i].manifest.disk_bytes;
-    entries += plan.stacks[i].manifest.entries + 16;
-    names += (names.empty() ? "" : ", ") + quote(plan.stacks[i].manifest.name);
+    needed.bytes += plan.stacks[i].manifest.disk_bytes;
+    needed.entries += plan.stacks[i].manifest.entries + 16;
+    needed.names += (needed.names.empty() ? "" : ", ") + quote(plan.stacks[i].manifest.name);
+    ++count;
   }
+  if (count > 0) needed.names = (count == 1 ? "stack " : "stacks ") + needed.names;
+  return needed;
+}
+
+std::string space_problem(const Plan& plan, const std::vector<Need>& needs, const std::string& host,
+                          const std::string& root, std::uint64_t available, std::uint64_t free_inodes) {
+  Needed needed = needed_by(plan, needs);
+  std::uint64_t bytes = needed.bytes;
+  std::uint64_t entries = needed.entries;
+  std::string names;
+  for (std::size_t i = 0; i < plan.stacks.size() && i < needs.size(); ++i)
+    if (needs[i] == Need::needs) names += (names.empty() ? "" : ", ") + quote(plan.stacks[i].manifest.name);
   if (names.empty()) return "";
   std::string what = "not enough space in " + quote(root) + " on " + host + " for " + names + ": ";
   if (available < bytes)
@@ -202,7 +213,7 @@ std::vector<std::string> stack_summary(const Plan& plan, std::size_t index, cons
     }
   }
   std::vector<std::string> lines;
-  std::string line = m.name + " (" + m.id12() + "): ";
+  std::string line = m.name + " (" + m.id12() + ", " + human_bytes(m.disk_bytes) + " of memory per node in /dev/shm): ";
   if (installed == 0) {
     lines.push_back(line + "nothing sent: all " + std::to_string(present) + " nodes had it");
   } else {

@@ -65,6 +65,16 @@ NodeAnswer parse_answer(const std::string& text);
 std::string to_json(const NodeReport& report);
 NodeReport parse_report(const std::string& text);
 
+// What a node's needs add up to: the stacks' tmpfs footprint, their inodes
+// (with some slack) and their names ("stack 'a'", "stacks 'a', 'b'"); no
+// names when it needs nothing.
+struct Needed {
+  std::uint64_t bytes = 0;
+  std::uint64_t entries = 0;
+  std::string names;
+};
+Needed needed_by(const Plan& plan, const std::vector<Need>& needs);
+
 // The space check of a node for the stacks it needs together: "" when they
 // fit in `available` bytes and `free_inodes` (0 inodes: not limited), else
 // what is missing, naming the host and both figures.

@@ -72,6 +72,19 @@ void add_root_option(po::options_description& options) {
                         "stack root on this node (default: $SHMSTACK_ROOT, else /dev/shm)");
 }
 
+void add_memory_margin_option(po::options_description& options) {
+  options.add_options()("memory-margin", po::value<std::string>()->value_name("SIZE|PCT%"),
+                        "memory to leave free in this process's memory cgroup beside the stacks (a stack in "
+                        "/dev/shm is memory): like 512M, 1G, 10% (of the stacks' size), or 0 (default: "
+                        "$SHMSTACK_MEMORY_MARGIN, else 256M or 10%, whichever is more)");
+}
+
+MemoryMargin memory_margin_from(const po::variables_map& vm, const std::string& command) {
+  std::optional<std::string> given;
+  if (vm.count("memory-margin")) given = vm["memory-margin"].as<std::string>();
+  return shmstack::memory_margin_from(given, command);
+}
+
 std::string root_from(const po::variables_map& vm) {
   return resolve_root(vm.count("root") ? vm["root"].as<std::string>() : std::string());
 }

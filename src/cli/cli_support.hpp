@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "install/memory_cgroup.hpp"
+
 namespace shmstack::cli {
 
 namespace po = boost::program_options;
@@ -38,5 +40,9 @@ std::vector<std::string> current_environment();
 // Options shared by commands that work on a node's stack root.
 void add_root_option(po::options_description& options);
 std::string root_from(const po::variables_map& vm);
+
+// --memory-margin, for commands that install (memory_cgroup.hpp).
+void add_memory_margin_option(po::options_description& options);
+MemoryMargin memory_margin_from(const po::variables_map& vm, const std::string& command);
 
 }  // namespace shmstack::cli

@@ -26,7 +26,8 @@ const CommandSpec kBcastSpec = {
     "anywhere), and broadcasts it in chunks to one leader rank per node, which\n"
     "installs it into ROOT/shmstack-<uid>/<name>-<id12>/ exactly as 'shmstack unpack'\n"
     "does. Nodes that already have a stack take no part in sending it. If any node\n"
-    "cannot install (no space, a bad root), nothing is sent. On any failure every\n"
+    "cannot install (no space, a bad root, a memory cgroup that cannot hold the\n"
+    "stacks plus --memory-margin), nothing is sent. On any failure every\n"
     "rank exits 1 and rank 0 names each failed node and why.\n\n"
     "Afterwards, start programs with 'shmstack exec STACK -- PROG' (as a job step,\n"
     "for MPI programs too), or eval what --print-env prints. Rank 0 prints each\n"
@@ -72,6 +73,7 @@ void add_bcast_options(po::options_description& options, Settings& s, unsigned& 
       ("exclude", po::value(&s.options.excludes)->composing()->value_name("GLOB"),
        "when packing a DIR, leave out entries matching GLOB (repeatable)");
   add_root_option(options);
+  add_memory_margin_option(options);
 }
 
 // Parses on every rank; only rank 0 prints help or a usage error. Returns the
@@ -102,6 +104,7 @@ std::optional<int> parse_settings(const CommandSpec& spec, const Args& args, Set
       throw UsageError(std::string(spec.name) + ": --ibcast sends no tree (no --tree or --fanout with it)");
     s.options.fanout = vm.count("ibcast") ? 0 : fanout;
     parse_shell(s.shell);
+    s.options.memory_margin = memory_margin_from(vm, spec.name);
   } catch (const UsageError&) {
     if (saved) std::cout.rdbuf(saved);
     if (rank != 0) return static_cast<int>(ExitCode::usage);

@@ -137,10 +137,12 @@ int task_prolog(const Args& args) {
   options.add_options()("threads,j", po::value(&install.threads)->value_name("T"),
                         "decompression threads, and as many file writers (default: all cores, at most 8)");
   add_root_option(options);
+  add_memory_margin_option(options);
   po::variables_map vm;
   if (!parse(kTaskPrologSpec, args, options, {}, {}, vm)) return 0;
   if (install.threads == 0) throw UsageError("slurm task-prolog: -j must be at least 1");
   install.root = root_from(vm);
+  install.memory_margin = memory_margin_from(vm, "slurm task-prolog");
   try {
     std::cout << task_prolog_lines(install.root, install) << std::flush;
     return 0;
@@ -162,10 +164,12 @@ int prolog(const Args& args) {
       ("threads,j", po::value(&install.threads)->value_name("T"),
        "decompression threads, and as many file writers (default: all cores, at most 8)");
   add_root_option(options);
+  add_memory_margin_option(options);
   po::variables_map vm;
   if (!parse(kPrologSpec, args, options, {}, {}, vm)) return 0;
   if (install.threads == 0) throw UsageError("slurm prolog: -j must be at least 1");
   install.root = root_from(vm);
+  install.memory_margin = memory_margin_from(vm, "slurm prolog");
 
   std::vector<std::string> environ = current_environment();
   SlurmJob job = job_from_environment(environ, true);

@@ -15,7 +15,10 @@
 
 namespace shmstack::cli {
 
-const CommandSpec kListSpec = {"list", "list [options]", "List the stacks installed on this node.", ""};
+const CommandSpec kListSpec = {"list", "list [options]", "List the stacks installed on this node.",
+                               "SIZE is the bytes of the stack's files, MEMORY what they take in the tmpfs\n"
+                               "(whole pages): memory of the node, charged to the memory cgroup of the\n"
+                               "process that installed them."};
 
 const CommandSpec kRmSpec = {
     "rm", "rm NAME|ID|ARCHIVE... [options]", "Remove installed stacks from this node.",
@@ -61,6 +64,7 @@ int cmd_list(const Args& args) {
                      {"path", s.path},
                      {"entries", s.manifest.entries},
                      {"bytes", s.manifest.bytes},
+                     {"memory_bytes", s.manifest.disk_bytes},
                      {"source", s.manifest.source},
                      {"archive", s.record.archive},
                      {"job_id", s.record.job_id},
@@ -74,10 +78,11 @@ int cmd_list(const Args& args) {
     std::cerr << "no stacks installed in " << root.path() << "\n";
     return 0;
   }
-  std::printf("%-24s %-12s %10s %8s %5s  %s\n", "NAME", "ID", "SIZE", "FILES", "AGE", "SOURCE");
+  std::printf("%-24s %-12s %10s %10s %8s %5s  %s\n", "NAME", "ID", "SIZE", "MEMORY", "FILES", "AGE", "SOURCE");
   for (const InstalledStack& s : stacks) {
-    std::printf("%-24s %-12s %10s %8llu %5s  %s\n", s.manifest.name.c_str(), s.manifest.id12().c_str(),
-                human_bytes(s.manifest.bytes).c_str(), static_cast<unsigned long long>(s.manifest.entries),
+    std::printf("%-24s %-12s %10s %10s %8llu %5s  %s\n", s.manifest.name.c_str(), s.manifest.id12().c_str(),
+                human_bytes(s.manifest.bytes).c_str(), human_bytes(s.manifest.disk_bytes).c_str(),
+                static_cast<unsigned long long>(s.manifest.entries),
                 age(s.record.installed_epoch).c_str(), s.manifest.source.c_str());
   }
   return 0;

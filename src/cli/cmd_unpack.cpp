@@ -19,7 +19,10 @@ const CommandSpec kUnpackSpec = {
     "else /dev/shm. It is unpacked beside that into a staging directory and renamed\n"
     "into place when complete; on any failure or signal the staging directory is\n"
     "removed. A stack already installed is reused; concurrent installs of the same\n"
-    "stack on a node install it once. Prints each stack's installed path."};
+    "stack on a node install it once. Prints each stack's installed path.\n\n"
+    "A stack in /dev/shm is memory: where this process's memory cgroup (Slurm's\n"
+    "ConstrainRAMSpace) cannot hold the stack's size plus --memory-margin, it is\n"
+    "refused before anything is written."};
 
 const CommandSpec kInfoSpec = {"info", "info STACK [options]", "Print the manifest of a stack archive.",
                                "Reads only the archive's first entry. Archives without a manifest get one\n"
@@ -36,6 +39,7 @@ int cmd_unpack(const Args& args) {
        "decompression threads, and as many file writers (default: all cores, at most 8)")
       ("quiet,q", "no progress bar");
   add_root_option(options);
+  add_memory_margin_option(options);
   po::positional_options_description positional;
   positional.add("stack", -1);
   po::variables_map vm;
@@ -46,6 +50,7 @@ int cmd_unpack(const Args& args) {
   install_options.root = root_from(vm);
   install_options.threads = threads;
   install_options.via = "unpack";
+  install_options.memory_margin = memory_margin_from(vm, "unpack");
   install_options.progress = Progress::wanted(vm.count("quiet") > 0);
   for (const std::string& stack : stacks) {
     auto start = std::chrono::steady_clock::now();
@@ -102,6 +107,7 @@ int cmd_info(const Args& args) {
     std::cout << "entries:     " << m.entries << "\n"
               << "size:        " << human_bytes(m.bytes) << " (" << m.bytes << " bytes; "
               << human_bytes(m.disk_bytes) << " on tmpfs)\n"
+              << "memory:      " << human_bytes(m.disk_bytes) << " of memory per node in /dev/shm, once installed\n"
               << "created:     " << m.created << " on " << m.host << " by " << m.tool << "\n"
               << "activation:  " << describe(m.activation) << "\n";
   }

@@ -71,6 +71,9 @@ InstallResult install_archive(ByteSource& source, const Manifest& fallback, cons
   // install that died after renaming (conda-unpack): we hold the lock, clear it.
   remove_stack(root, manifest.dir_name());
   root.check_space(manifest);
+  if (std::optional<Error> problem = memory_problem("stack " + quote(manifest.name), host_name(), manifest.disk_bytes,
+                                                    options.memory_margin, caller_memory_left()))
+    throw *problem;
 
   Staging staging(root, manifest);
   if (::mkdirat(staging.fd(), ".shmstack", 0700) != 0) throw_errno("cannot create", staging.path() + "/.shmstack");

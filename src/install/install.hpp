@@ -3,7 +3,8 @@
 //   read the first entry: the manifest (or synthesize one)
 //   -> open the user root (ownership checks) -> already installed? done
 //   -> flock the stack id -> installed meanwhile? done (reuse)
-//   -> clear a leftover without install.json -> statvfs check -> staging dir
+//   -> clear a leftover without install.json -> statvfs check
+//   -> memory cgroup check (footprint + margin) -> staging dir
 //   -> extract every entry (relocating listed files to the final path)
 //   -> check counts against the manifest -> write records -> rename staging
 //   to <name>-<id12>
@@ -22,6 +23,7 @@
 
 #include "archive/byte_source.hpp"
 #include "archive/manifest.hpp"
+#include "install/memory_cgroup.hpp"
 #include "install/node_root.hpp"
 #include "archive/tar_reader.hpp"
 
@@ -35,6 +37,7 @@ struct InstallOptions {
   std::string archive_given;  // recorded too: as the user wrote it, made absolute
   std::string via;            // recorded: the command installing it
   bool conda_unpack = true;   // run a conda-pack archive's bin/conda-unpack (off: install it as is)
+  MemoryMargin memory_margin;  // free memory to leave in the caller's memory cgroup (memory_cgroup.hpp)
 };
 
 struct InstallResult {

@@ -33,4 +33,9 @@ kill -0 "$decoy" 2>/dev/null || fail "down stopped a process it did not start (a
 ! ip link show "$BR" >/dev/null 2>&1 || fail "bridge $BR left"
 [[ -z $created_user ]] || ! id "$created_user" >/dev/null 2>&1 || fail "test user $created_user left"
 [[ ! -e $LAB ]] || fail "$LAB left after --purge"
+# task/cgroup (LAB_TASK_CGROUP=1): slurmd's cgroups (slurm_<node> in each v1 hierarchy) are gone.
+for m in $(awk '{ for (i = 7; i < NF; i++) if ($i == "-") { if ($(i + 1) == "cgroup") print $5; break } }' /proc/self/mountinfo); do
+  left=$(ls -d "$m"/slurm_node* 2>/dev/null || true)
+  [[ -z $left ]] || fail "cgroups left: $left"
+done
 echo "lab down; ${#pids[@]} daemons stopped by PID; the decoy survived"

@@ -93,6 +93,20 @@ TEST_CASE("the space check counts the stacks a node needs, together, and names b
   CHECK(inodes.find("inodes") != std::string::npos);
 }
 
+TEST_CASE("a node's needs add up to the footprint its memory cgroup must hold") {
+  Plan plan = two_stacks();
+  Needed one = needed_by(plan, {Need::present, Need::needs});
+  CHECK(one.bytes == plan.stacks[1].manifest.disk_bytes);
+  CHECK(one.entries == 1016);
+  CHECK(one.names == "stack 'tools'");
+  Needed both = needed_by(plan, {Need::needs, Need::needs});
+  CHECK(both.bytes == 2 * plan.stacks[0].manifest.disk_bytes);
+  CHECK(both.names == "stacks 'numpy', 'tools'");
+  Needed none = needed_by(plan, {Need::present, Need::cannot});
+  CHECK(none.bytes == 0);
+  CHECK(none.names.empty());
+}
+
 TEST_CASE("rank 0 names each node that cannot take part or failed, and why") {
   std::vector<NodeAnswer> answers = {{"nodeA", {Need::needs}, ""}, {"nodeB", {Need::cannot}, "no space"}};
   CHECK(control_problems(answers) == std::vector<std::string>{"nodeB: no space"});
@@ -119,6 +133,7 @@ TEST_CASE("the timing summary names the slowest node, and nodes that had the sta
   CHECK(lines[0].find("sent to 2 nodes (1 had it)") != std::string::npos);
   CHECK(lines[0].find("slowest: nodeC") != std::string::npos);
   CHECK(lines[0].find("1000 files") != std::string::npos);
+  CHECK(lines[0].find("numpy (0123456789ab, 60.0 MiB of memory per node in /dev/shm): ") == 0);
   CHECK(lines[0].find("broadcast 1.00 s (2-ary tree)") != std::string::npos);
   plan.fanout = 0;
   CHECK(stack_summary(plan, 0, times, reports)[0].find("broadcast 1.00 s (MPI_Ibcast)") != std::string::npos);
