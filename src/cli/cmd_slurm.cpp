@@ -6,8 +6,10 @@
 //     prints "print ..." lines (they reach the task's output) and exits 1,
 //     which stops the task.
 //   Prolog (root, PrologFlags=Alloc): the stacks named in the job comment
-//     (shmstack=PATH[:PATH...]) or --stacks; become the job's user before
-//     touching any file; install; record the outcome for the TaskProlog.
+//     (shmstack=PATH[:PATH...]) or --stacks; under job_container/tmpfs enter
+//     the job's mount namespace, or refuse where it does not exist yet;
+//     become the job's user before touching any file; install; record the
+//     outcome for the TaskProlog.
 //   Epilog (root): become the job's user; remove the stacks the job claimed
 //     or installed that no other job on the node claims.
 //
@@ -29,6 +31,7 @@
 #include "install/install.hpp"
 #include "base/log.hpp"
 #include "archive/manifest.hpp"
+#include "slurm/job_container.hpp"
 #include "slurm/privileges.hpp"
 #include "base/progress.hpp"
 #include "slurm/slurm_job.hpp"
@@ -65,7 +68,11 @@ const CommandSpec kPrologSpec = {
     "user's groups before touching any file, installs each archive, and records the\n"
     "outcome; the TaskProlog ('shmstack slurm task-prolog') activates the stacks in\n"
     "every task or, if an install failed, stops the tasks with the error. Exits 0\n"
-    "unless the node itself cannot serve the job (which makes Slurm drain it)."};
+    "unless the node itself cannot serve the job (which makes Slurm drain it).\n"
+    "Under job_container/tmpfs (JobContainerType in $SLURM_CONF; BasePath from the\n"
+    "job_container.conf beside it) the job has its own /dev/shm: the Prolog enters\n"
+    "the job's mount namespace (BasePath/[NODE/]JOBID/.ns) where it exists, and\n"
+    "otherwise installs nothing and logs why: use the TaskProlog or the pre-step there."};
 
 const CommandSpec kEpilogSpec = {
     "slurm epilog", "slurm epilog [options]", "Remove what a job installed on this node.",
@@ -178,6 +185,17 @@ int prolog(const Args& args) {
                          : stacks_from_comment(env_value(environ, "SLURM_JOB_COMMENT").value_or(""));
   if (stacks.empty()) return 0;
   identify(job, "prolog");
+  // job_container/tmpfs: the job's /dev/shm is in its own mount namespace,
+  // entered as root; refused (logged, the node stays up) where it is not there yet.
+  try {
+    std::string node = env_value(environ, "SLURMD_NODENAME").value_or(host_name());
+    std::string conf = env_value(environ, "SLURM_CONF").value_or("/etc/slurm/slurm.conf");
+    if (std::optional<std::string> note = enter_job_container_for_prolog(conf, node, job.id, install.root))
+      log::info("%s", note->c_str());
+  } catch (const Error& e) {
+    log::error("%s", e.what());
+    return 0;
+  }
   become_user(job.uid, job.gid);
 
   UserRoot root(install.root, true);

@@ -30,7 +30,7 @@ fails_everywhere() {
   local rc=0
   sim "$NODES" "$@" --check "$nothing_left" -- "$EACH" "$S" bcast "$archive" || rc=$?
   ((rc != 0)) || { show; fail "$archive: the job succeeded"; }
-  [[ $(ranks_with_rc 1) -eq 5 ]] || { show; fail "$archive: not every rank exited 1"; }
+  all_ranks_failed 5 || { show; fail "$archive: not every rank exited 1"; }
   grep -q "INCOMPLETE on" "$T/sim.err" && { show; fail "$archive: something incomplete was left"; }
   grep -Eq "$regex" "$T/sim.err" || { show; fail "$archive: no message matching /$regex/"; }
   return 0

@@ -18,7 +18,7 @@ size=$(stat -c %s "$T/stack.tar.lz4")
 ((size > 2147483648)) || fail "the archive is only $size bytes"
 rss='import resource, subprocess, sys, os
 rc = subprocess.run(sys.argv[2:], close_fds=False).returncode  # keep the PMI fd
-open(sys.argv[1] + "/rss." + os.environ["PMI_RANK"], "w").write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))
+open(sys.argv[1] + "/rss." + (os.environ.get("PMI_RANK") or os.environ["OMPI_COMM_WORLD_RANK"]), "w").write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))
 sys.exit(rc)'
 export SRC=$T/stack
 check='for h in nodeA nodeB; do cmp "$SRC/big.bin" "$SIMNODES_STATE/$h"/shmstack-0/stack-*/big.bin || exit 1; done'

@@ -15,7 +15,7 @@ check='
     [[ -z $(find "$SIMNODES_STATE/$h" -name ".staging-*") ]] || { echo "node $h has staging left" >&2; exit 1; }
   done'
 # Each rank writes its own file: hydra may interleave lines of several ranks.
-py='import os, socket, sys, shmdemo; r = os.environ["PMI_RANK"]; open(sys.argv[1] + "/imported." + r, "w").write(" ".join(["imported", r, socket.gethostname(), shmdemo.__file__, str(shmdemo.ANSWER)]) + "\n")'
+py='import os, socket, sys, shmdemo; r = os.environ.get("PMI_RANK") or os.environ["OMPI_COMM_WORLD_RANK"]; open(sys.argv[1] + "/imported." + r, "w").write(" ".join(["imported", r, socket.gethostname(), shmdemo.__file__, str(shmdemo.ANSWER)]) + "\n")'
 
 sim nodeA:2,nodeB:2,nodeC:2,nodeD:2 --check "$check" -- "$EACH" "$S" run -v "$T/stack.tar.lz4" -- python3 -c "$py" "$T" ||
   { show; fail "run on 4 nodes x 2 ranks failed"; }

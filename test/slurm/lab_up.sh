@@ -1,7 +1,7 @@
-# Starts the Slurm lab for the slurm.* scenarios (scripts/slurm-lab/up) and
-# makes their archives. Where it cannot run (not root, no Slurm or munge,
-# no network namespaces), writes why to $LAB/skipped and every scenario
-# reports SKIP.
+# Starts the Slurm lab for the slurm.* scenarios (scripts/slurm-lab/up; with
+# LAB_JOB_CONTAINER=tmpfs, Slurm's job_container/tmpfs) and makes their
+# archives. Where it cannot run (not root, no Slurm or munge, no network
+# namespaces), writes why to $LAB/skipped and every scenario reports SKIP.
 set -euo pipefail
 S=${SHMSTACK:?set SHMSTACK to the shmstack binary}
 LAB=${SHMSTACK_TEST_LAB:-/tmp/shmstack-lab-ctest}
@@ -24,7 +24,7 @@ unshare --uts --mount true 2>/dev/null || skip "UTS and mount namespaces are not
 
 # A lab left by an interrupted run: take it down first.
 [[ -f $LAB/run/lab.env ]] && "$REPO/scripts/slurm-lab/down" "$LAB" --purge
-SHMSTACK=$S "$REPO/scripts/slurm-lab/up" "$LAB" 3
+SHMSTACK=$S "$REPO/scripts/slurm-lab/up" "$LAB" 3 ${LAB_JOB_CONTAINER:+--job-container "$LAB_JOB_CONTAINER"}
 
 # The archives: numpy + scipy (a --target style stack), the same archive
 # corrupted in the middle, and a copy only root may read.
