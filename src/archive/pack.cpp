@@ -246,6 +246,7 @@ PackPlan plan_pack(const PackOptions& options) {
     if (std::find(m.relocation.prefixes.begin(), m.relocation.prefixes.end(), prefix) == m.relocation.prefixes.end())
       m.relocation.prefixes.push_back(prefix);
   m.relocation.files = find_prefix_files(m.source, plan.entries, m.relocation.prefixes);
+  plan.leaks = find_leaks(m.source, plan.entries, m.relocation.prefixes);
   if (m.relocation.files.empty()) m.relocation.prefixes.clear();
   m.created = utc_now_iso8601();
   m.host = host_name();
