@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <set>
@@ -118,6 +120,21 @@ std::string call_path(pid_t pid, const TracedCall& call, const std::uint64_t* ar
   return normalize_path(base + "/" + path);
 }
 
+// Is `signal` pending for `pid` (its own or its thread group's queue)?
+bool signal_pending(pid_t pid, int signal) {
+  FILE* status = std::fopen(("/proc/" + std::to_string(pid) + "/status").c_str(), "re");
+  if (!status) return false;
+  char line[256];
+  bool pending = false;
+  while (std::fgets(line, sizeof line, status)) {
+    if (std::strncmp(line, "SigPnd:", 7) != 0 && std::strncmp(line, "ShdPnd:", 7) != 0) continue;
+    unsigned long long mask = std::strtoull(line + 7, nullptr, 16);
+    if (signal >= 1 && signal <= 64 && (mask >> (signal - 1) & 1)) pending = true;
+  }
+  std::fclose(status);
+  return pending;
+}
+
 class Tracer {
  public:
   Tracer(const std::function<void(const FileCall&)>& on_call, bool seccomp) : on_call_(on_call), seccomp_(seccomp) {}
@@ -142,23 +159,31 @@ class Tracer {
     resume(root, 0);
     bool forwarded = false;
     for (;;) {
-      pid_t pid = ::waitpid(-1, &status, __WALL);
-      if (pid < 0) {
-        if (errno == EINTR) {
-          // audit itself was asked to stop: pass the signal on to the program
-          if (int signal = cancel_signal(); signal != 0 && !forwarded) {
-            ::kill(root, signal);
-            forwarded = true;
-          }
-          continue;
+      // audit itself was signalled: pass it on, unless the program got it too
+      // (a terminal's ^C and Slurm's scancel signal every process of the job).
+      // First handle every event already queued, then decide.
+      if (!forwarded && cancel_signal() != 0) interrupted_ = true;
+      pid_t pid = ::waitpid(-1, &status, __WALL | (interrupted_ ? WNOHANG : 0));
+      if (pid == 0) {
+        interrupted_ = false;
+        if (int signal = cancel_signal(); signal != 0 && !forwarded) {
+          if (!root_got_recently(signal) && !signal_pending(root, signal)) ::kill(root, signal);
+          forwarded = true;
         }
+        continue;
+      }
+      if (pid < 0) {
+        if (errno == EINTR) continue;
         break;  // ECHILD: every traced process is gone
       }
       if (WIFEXITED(status) || WIFSIGNALED(status)) {
-        if (pid == root) finished(outcome, status);
+        if (pid == root) {
+          finished(outcome, status);
+          forwarded = true;  // nothing left to forward to
+        }
         continue;
       }
-      if (WIFSTOPPED(status)) stopped(pid, status);
+      if (WIFSTOPPED(status)) stopped(pid, status, root);
     }
     outcome.processes = started_.size();
     return outcome;
@@ -175,7 +200,7 @@ class Tracer {
     ::ptrace(seccomp_ ? PTRACE_CONT : PTRACE_SYSCALL, pid, nullptr, reinterpret_cast<void*>(static_cast<long>(signal)));
   }
 
-  void stopped(pid_t pid, int status) {
+  void stopped(pid_t pid, int status, pid_t root) {
     int signal = WSTOPSIG(status);
     int event = status >> 16;
     if (signal == SIGTRAP && event == PTRACE_EVENT_SECCOMP) {
@@ -187,6 +212,7 @@ class Tracer {
     } else if (!started_.count(pid)) {
       started_.insert(pid);  // a new child's initial SIGSTOP: swallow it
     } else {
+      if (pid == root && signal > 0 && signal < 65) delivered_[signal] = std::chrono::steady_clock::now();
       siginfo_t info;
       bool group_stop = ::ptrace(PTRACE_GETSIGINFO, pid, nullptr, &info) != 0 && errno == EINVAL;
       resume(pid, group_stop ? 0 : signal);
@@ -219,6 +245,13 @@ class Tracer {
 
   const std::function<void(const FileCall&)>& on_call_;
   bool seccomp_;
+  bool interrupted_ = false;  // audit got SIGINT/SIGTERM: handle the queued events first
+  std::chrono::steady_clock::time_point delivered_[65] = {};  // when the program last got each signal
+
+  // The program was delivered `signal` itself just now (by the same kill).
+  bool root_got_recently(int signal) const {
+    return signal > 0 && signal < 65 && std::chrono::steady_clock::now() - delivered_[signal] < std::chrono::seconds(2);
+  }
   std::set<pid_t> started_;
 };
 

@@ -26,7 +26,11 @@
 // outlives the program is still audited (like strace -f). 32-bit calls of a
 // compat-mode program are not seen. Job-control stops (SIGSTOP/SIGTSTP) of
 // the traced programs are passed on but not made visible to the shell. A
-// SIGINT or SIGTERM to audit itself (base/cancel) is passed on to the program.
+// SIGINT or SIGTERM to audit itself (base/cancel) is passed on to the program
+// unless the program got it too (a terminal's ^C and Slurm's scancel signal
+// the whole job): the events already queued are handled first, and the
+// signal is not sent again if the program was just delivered it or has it
+// pending.
 #pragma once
 
 #include <sys/types.h>

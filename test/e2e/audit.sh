@@ -8,7 +8,8 @@
 #     fails and writes no archive;
 #  c) children are audited (Python subprocess: a path only the child opens);
 #  d) a program killed by a signal: exit 128+N, the table still printed;
-#  e) --json -o FILE, usage errors.
+#  e) a SIGTERM to audit alone reaches the program, once;
+#  f) --json -o FILE, usage errors.
 # Where namespaces are allowed, it runs with a private tmpfs on /dev/shm and
 # the default stack root, so that the relocated venv's count of calls outside
 # the stack and system directories must be exactly zero.
@@ -115,7 +116,33 @@ rc=0
 "$S" audit fixed -- sh -c 'exit 3' 2>/dev/null || rc=$?
 [[ $rc -eq 3 ]] || fail "audit does not exit with the program's status: $rc"
 
-# e) errors
+# e) a signal to audit alone (kill PID) is passed on to the program, once
+cat >"$T/sig.py" <<'PY'
+import os, select, signal, sys
+r, w = os.pipe()
+os.set_blocking(w, False)
+signal.set_wakeup_fd(w)  # one byte per signal received, however Python coalesces its handlers
+for s in (signal.SIGINT, signal.SIGTERM):
+    signal.signal(s, lambda n, f: None)
+open(sys.argv[1], "w").close()
+select.select([r], [], [], 3)
+select.select([], [], [], 0.5)  # a second, doubled signal would arrive in this time
+os.set_blocking(r, False)
+try:
+    got = len(os.read(r, 100))
+except BlockingIOError:
+    got = 0
+sys.exit(10 + got)
+PY
+wait_ready() { for _ in $(seq 100); do [[ -e $1 ]] && return; sleep 0.05; done; fail "the program did not start"; }
+"$S" audit fixed -- python3 "$T/sig.py" "$T/ready1" 2>/dev/null &
+pid=$!
+wait_ready "$T/ready1"
+kill -TERM "$pid"
+rc=0; wait "$pid" || rc=$?
+[[ $rc -eq 11 ]] || fail "SIGTERM to audit alone: the program got $((rc - 10)) signals (exit $rc), not 1"
+
+# f) errors
 expect_fail 2 "audit: missing '-- PROG" "$S" audit fixed
 expect_fail 1 "stack 'nope' is not installed" "$S" audit nope -- true
 expect_fail 1 "cannot run 'no-such-program-here': not found in PATH" "$S" audit fixed -- no-such-program-here
