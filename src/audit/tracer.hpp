@@ -24,7 +24,8 @@
 //
 // It waits for every traced process, not only the first: a descendant that
 // outlives the program is still audited (like strace -f). 32-bit calls of a
-// compat-mode program are not seen. Job-control stops (SIGSTOP/SIGTSTP) of
+// compat-mode program are not seen. The filter needs PR_SET_NO_NEW_PRIVS, so a
+// setuid program started under audit does not gain privileges. Job-control stops (SIGSTOP/SIGTSTP) of
 // the traced programs are passed on but not made visible to the shell. A
 // SIGINT or SIGTERM to audit itself (base/cancel) is passed on to the program
 // unless the program got it too (a terminal's ^C and Slurm's scancel signal
