@@ -107,8 +107,10 @@ std::string render_table(const Report& r, std::size_t top) {
     out += line;
   }
   std::vector<std::pair<std::string, DirectoryCount>> dirs = r.top_directories(top);
-  if (dirs.empty()) {
+  if (r.directories().empty()) {
     out += "nothing outside the stacks and system directories\n";
+  } else if (dirs.empty()) {
+    out += std::to_string(r.directories().size()) + " directories outside the stacks and system directories\n";
   } else {
     out += "directories outside the stacks and system directories";
     if (r.directories().size() > dirs.size())

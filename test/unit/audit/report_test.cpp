@@ -85,6 +85,9 @@ TEST_CASE("render_table names the counts, the directories, the forbidden paths a
   CHECK(t.find("first: /global/env/x.py") != std::string::npos);
   CHECK(t.find("FORBIDDEN: 1 calls") != std::string::npos);
   CHECK(t.find("program killed by signal 9; audit exits with 1") != std::string::npos);
+  std::string none = render_table(r, 0);  // --top 0: a count, not "nothing outside"
+  CHECK(none.find("1 directories outside the stacks and system directories\n") != std::string::npos);
+  CHECK(none.find("nothing outside") == std::string::npos);
 
   Report quiet({"/s"}, {});
   quiet.add(call("openat", "/s/a"));
