@@ -2,14 +2,17 @@
 # the stack is installed on the node, then 'srun -n1 shmstack audit' runs
 # the imports with zero calls outside the stack and system directories
 # (--forbid the lab's shared directory: exit 0), and a script kept on the
-# shared directory is caught (--forbid: exit 1, the script named).
+# shared directory is caught (--forbid: exit 1, the script named). The clean
+# run names /usr/bin/python3: started as plain "python3", Python searches PATH
+# for its own executable, and the lab's PATH starts with shmstack's build
+# directory (a real leak of its own, which audit shows).
 source "$(dirname "$0")/lib.bash"
 
 shared=$LAB/shared
 cat >"$W/audit.sbatch" <<JOB
 #!/bin/bash
 srun -N1 -n1 shmstack unpack -q "\$STACK" >/dev/null
-srun -N1 -n1 --chdir=/ shmstack audit sci --forbid "$shared" -- python3 -c 'import numpy, scipy.optimize'
+srun -N1 -n1 --chdir=/ shmstack audit sci --forbid "$shared" -- /usr/bin/python3 -c 'import numpy, scipy.optimize'
 echo "clean rc=\$?"
 srun -N1 -n1 --chdir=/ shmstack audit sci --forbid "$shared" -- python3 "$W/app.py"
 echo "leaky rc=\$?"
