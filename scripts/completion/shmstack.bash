@@ -5,17 +5,18 @@
 # Completes commands, each command's options (kept in step with --help by
 # test/e2e/completion.sh), option values (shells, activation kinds, the
 # stack root), archives and directories, and the names of the stacks
-# installed on this node for env, exec and rm.
+# installed on this node for env, exec, audit and rm.
 
 _shmstack_options() {
   case $1 in
-    pack) echo "-o --output --name -j --threads --level --exclude -q --quiet --activate-as --path --pythonpath --ld-library-path --set" ;;
+    pack) echo "-o --output --name -j --threads --level --exclude -q --quiet --strict --activate-as --path --pythonpath --ld-library-path --set" ;;
     unpack) echo "-j --threads -q --quiet --root --memory-margin" ;;
     info) echo "--json" ;;
     list) echo "--json --root" ;;
     rm | exec) echo "--root" ;;
     gc) echo "--older-than -n --dry-run --root" ;;
     env) echo "--shell --root" ;;
+    audit) echo "--forbid --json -o --output --top --root" ;;
     bcast | run) echo "-j --threads --print-env --shell --tree --fanout --ibcast --chunk-size --ring --level --exclude --root --memory-margin" ;;
     "slurm task-prolog") echo "-j --threads --root --memory-margin" ;;
     "slurm prolog") echo "--stacks -j --threads --root --memory-margin" ;;
@@ -47,7 +48,7 @@ _shmstack_files() {  # archives, and directories (to descend into; bcast packs t
 
 _shmstack() {
   local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
-  local commands="pack unpack info list rm gc env exec bcast run slurm"
+  local commands="pack unpack info list rm gc env exec audit bcast run slurm"
   local cmd="" i
   COMPREPLY=()
 
@@ -58,7 +59,7 @@ _shmstack() {
       cmd=$w
     elif [[ $cmd == slurm && $w != -* ]]; then
       cmd="slurm $w"
-    elif [[ $w == -- && ( $cmd == exec || $cmd == run ) ]]; then
+    elif [[ $w == -- && ( $cmd == exec || $cmd == run || $cmd == audit ) ]]; then
       # PROG [ARGS...]: a command, then files.
       if ((i == COMP_CWORD - 1)); then
         COMPREPLY=($(compgen -c -- "$cur"))
@@ -85,7 +86,8 @@ _shmstack() {
     --memory-margin) COMPREPLY=($(compgen -W "0 10% 256M 512M 1G" -- "$cur")); return ;;
     --activate-as) COMPREPLY=($(compgen -W "prefix target plain" -- "$cur")); return ;;
     --path | --pythonpath | --ld-library-path) COMPREPLY=($(compgen -d -- "$cur")); return ;;
-    --name | -j | --threads | --level | --exclude | --set | --older-than | --fanout | --chunk-size | --ring) return ;;
+    --forbid) COMPREPLY=($(compgen -d -- "$cur")); compopt -o filenames 2>/dev/null; return ;;
+    --name | -j | --threads | --level | --exclude | --set | --older-than | --fanout | --chunk-size | --ring | --top) return ;;
   esac
 
   if [[ $cur == -* ]]; then
@@ -95,7 +97,7 @@ _shmstack() {
   case $cmd in
     pack) COMPREPLY=($(compgen -d -- "$cur")); compopt -o filenames 2>/dev/null ;;
     unpack | info | bcast | run) _shmstack_files "$cur" ;;
-    env | exec | rm) COMPREPLY=($(compgen -W "$(_shmstack_installed)" -- "$cur")) ;;
+    env | exec | audit | rm) COMPREPLY=($(compgen -W "$(_shmstack_installed)" -- "$cur")) ;;
   esac
 }
 complete -F _shmstack shmstack

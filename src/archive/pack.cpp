@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <memory>
 #include <thread>
@@ -10,6 +11,7 @@
 #include "base/cancel.hpp"
 #include "base/chunk_pipeline.hpp"
 #include "base/error.hpp"
+#include "base/log.hpp"
 #include "archive/lz4_frames.hpp"
 #include "archive/tar_writer.hpp"
 #include "base/path_check.hpp"
@@ -116,6 +118,10 @@ PackPlan plan_pack(const PackOptions& options) {
     if (std::find(m.relocation.prefixes.begin(), m.relocation.prefixes.end(), prefix) == m.relocation.prefixes.end())
       m.relocation.prefixes.push_back(prefix);
   m.relocation.files = find_prefix_files(m.source, plan.entries, m.relocation.prefixes);
+  auto scan_start = std::chrono::steady_clock::now();
+  plan.leaks = find_leaks(m.source, plan.entries, m.relocation.prefixes);
+  log::info("leak check: %zu finding(s) in %.3f s", plan.leaks.size(),
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - scan_start).count());
   if (m.relocation.files.empty()) m.relocation.prefixes.clear();
   m.created = utc_now_iso8601();
   m.host = host_name();

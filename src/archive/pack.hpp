@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "archive/byte_sink.hpp"
+#include "archive/leak_scan.hpp"
 #include "archive/manifest.hpp"
 #include "archive/walk.hpp"
 
@@ -45,9 +46,10 @@ Activation apply_overrides(Activation detected, const ActivationOverrides& overr
 struct PackPlan {
   std::vector<WalkEntry> entries;
   Manifest manifest;
+  std::vector<Leak> leaks;  // static leak checks (leak_scan.hpp) over the same walk
 };
 
-// Walks the tree and builds the manifest.
+// Walks the tree, builds the manifest and runs the static leak checks.
 PackPlan plan_pack(const PackOptions& options);
 
 // Streams the archive into `sink` (does not commit it). Returns archive bytes.

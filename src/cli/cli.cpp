@@ -27,6 +27,7 @@ const Command kCommands[] = {
     {"gc", cmd_gc, "remove what interrupted installs left behind"},
     {"env", cmd_env, "print the activation of installed stacks (for eval)"},
     {"exec", cmd_exec, "run a program with installed stacks' environment"},
+    {"audit", cmd_audit, "run a program as exec would; report the files it touches"},
     {"bcast", cmd_bcast, "install stacks on every node of an MPI job (under mpiexec/srun)"},
     {"run", cmd_run, "bcast, then run a (non-MPI) program on every rank with the stacks"},
     {"slurm", cmd_slurm, "Slurm TaskProlog, Prolog and Epilog (see 'shmstack slurm --help')"},

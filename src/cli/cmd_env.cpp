@@ -104,20 +104,28 @@ std::pair<Args, Args> split_command(const Args& args) {
   return {args, {}};
 }
 
-void exec_with_stacks(const std::string& root, const std::vector<std::string>& keys, Args command) {
-  std::vector<std::string> env = apply_edits(current_environment(), activation_edits(resolve_all(root, keys)));
+ExecPlan plan_exec(const std::string& root, const std::vector<std::string>& keys, Args command) {
+  std::vector<ActiveStack> stacks = resolve_all(root, keys);
+  ExecPlan plan;
+  plan.env = apply_edits(current_environment(), activation_edits(stacks));
   std::string path;
-  for (const std::string& e : env)
+  for (const std::string& e : plan.env)
     if (e.rfind("PATH=", 0) == 0) path = e.substr(5);
-  std::string program = find_program(command[0], path);
+  plan.program = find_program(command[0], path);
+  plan.argv = std::move(command);
+  for (const ActiveStack& s : stacks) plan.stack_dirs.push_back(s.prefix);
+  return plan;
+}
 
+void exec_with_stacks(const std::string& root, const std::vector<std::string>& keys, Args command) {
+  ExecPlan plan = plan_exec(root, keys, std::move(command));
   std::vector<char*> argv, envp;
-  for (std::string& a : command) argv.push_back(a.data());
+  for (std::string& a : plan.argv) argv.push_back(a.data());
   argv.push_back(nullptr);
-  for (std::string& e : env) envp.push_back(e.data());
+  for (std::string& e : plan.env) envp.push_back(e.data());
   envp.push_back(nullptr);
-  ::execve(program.c_str(), argv.data(), envp.data());
-  throw_errno("cannot run", program);
+  ::execve(plan.program.c_str(), argv.data(), envp.data());
+  throw_errno("cannot run", plan.program);
 }
 
 }  // namespace shmstack::cli

@@ -19,7 +19,29 @@ const CommandSpec kPackSpec = {
     "too. Its first entry, .shmstack/manifest.json, names the stack and records\n"
     "its id (a fingerprint of every entry's path, type, mode, size, mtime and link\n"
     "target), size and activation. mtimes are kept to the nanosecond; owners are\n"
-    "not kept. The output appears under its name only when complete."};
+    "not kept. The output appears under its name only when complete.\n"
+    "pack warns, one line each, about leaks it can see: .pth lines and pyvenv.cfg\n"
+    "values naming absolute paths outside the stack, ELF RPATH/RUNPATH entries that\n"
+    "are absolute and outside the stack or in DIR itself (binaries are not\n"
+    "relocated), symlinks leaving the stack. System directories (/usr, /lib*, /etc,\n"
+    "...) do not count. --strict makes them errors."};
+
+namespace {
+
+// One line per leak pack can see, then a summary; with --strict, an error.
+void report_leaks(const PackPlan& plan, const std::string& dir, bool strict) {
+  if (plan.leaks.empty()) return;
+  constexpr std::size_t kShown = 100;
+  for (std::size_t i = 0; i < plan.leaks.size() && i < kShown; ++i)
+    log::warn("leak: %s: %s", quote(plan.leaks[i].path).c_str(), plan.leaks[i].reason.c_str());
+  if (plan.leaks.size() > kShown) log::warn("leak: ... and %zu more", plan.leaks.size() - kShown);
+  std::string summary = std::to_string(plan.leaks.size()) + " possible leak" + (plan.leaks.size() == 1 ? "" : "s") +
+                        " to outside the stack (listed above)";
+  if (strict) throw Error("cannot pack " + quote(dir), summary + "; --strict: no archive written");
+  log::warn("%s; check them with 'shmstack audit', or make them errors with --strict", summary.c_str());
+}
+
+}  // namespace
 
 int cmd_pack(const Args& args) {
   po::options_description options("Options");
@@ -41,6 +63,7 @@ int cmd_pack(const Args& args) {
        "skip matching entries (repeatable); a GLOB with '/' matches the relative path, "
        "otherwise each name")
       ("quiet,q", "no progress bar")
+      ("strict", "make the leak warnings errors: exit 1 and write no archive")
       ("activate-as", po::value(&overrides.kind)->value_name("KIND"),
        "activation kind instead of the detected one: prefix (PATH+=bin), target (PYTHONPATH+=.), plain")
       ("path", po::value(&overrides.path)->composing()->value_name("REL"), "also prepend DIR/REL to PATH (repeatable)")
@@ -71,6 +94,7 @@ int cmd_pack(const Args& args) {
   PackOptions pack_options{dir, name, threads, level, excludes, Progress::wanted(vm.count("quiet") > 0), overrides};
   auto start = std::chrono::steady_clock::now();
   PackPlan plan = plan_pack(pack_options);
+  report_leaks(plan, dir, vm.count("strict") > 0);
   FileSink sink(output);
   std::uint64_t size = write_archive(pack_options, plan, sink);
   sink.commit();

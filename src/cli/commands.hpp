@@ -21,10 +21,22 @@ int cmd_exec(const Args& args);
 int cmd_bcast(const Args& args);
 int cmd_run(const Args& args);
 int cmd_slurm(const Args& args);
+int cmd_audit(const Args& args);
 
 // Shared by exec and run.
 // Splits "A B -- C D" into the words before "--" and after it.
 std::pair<Args, Args> split_command(const Args& args);
+// What exec runs: the program found in the stacks' PATH, its arguments, the
+// environment of the stacks `keys` installed on this node (resolved from
+// node-local records only), and where those stacks are. Shared by exec, run
+// and audit, so that audit runs the program exactly as exec would.
+struct ExecPlan {
+  std::string program;
+  Args argv;
+  std::vector<std::string> env;
+  std::vector<std::string> stack_dirs;
+};
+ExecPlan plan_exec(const std::string& root, const std::vector<std::string>& keys, Args command);
 // Replaces this process with `command`, in the environment of the stacks
 // `keys` installed on this node (resolved from node-local records only).
 [[noreturn]] void exec_with_stacks(const std::string& root, const std::vector<std::string>& keys, Args command);

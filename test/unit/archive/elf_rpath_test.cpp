@@ -1,0 +1,146 @@
+// Tests the ELF RPATH/RUNPATH reader on ELF images built here, on every
+// truncation of them and on mutated bytes (never a crash, never a read out
+// of bounds: run under ASan/UBSan in the sanitizer preset), and on a real
+// binary of this machine.
+#include <doctest/doctest.h>
+
+#include <elf.h>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <string>
+
+#include "archive/elf_rpath.hpp"
+#include "temp_dir.hpp"
+
+using shmstack::read_elf_search_paths;
+
+namespace {
+
+template <typename T>
+void put(std::string& image, std::size_t offset, const T& value) {
+  if (image.size() < offset + sizeof value) image.resize(offset + sizeof value);
+  std::memcpy(image.data() + offset, &value, sizeof value);
+}
+
+// A minimal shared object: header, PT_LOAD over the whole file, PT_DYNAMIC,
+// the dynamic entries, then the string table.
+// field = value, narrowed to the field's type (32-bit images).
+template <typename F>
+void set(F& field, std::size_t value) {
+  field = static_cast<F>(value);
+}
+
+template <typename Ehdr, typename Phdr, typename Dyn>
+std::string make_elf(unsigned char elf_class, const std::string& rpath, const std::string& runpath) {
+  std::string strtab = std::string(1, '\0') + rpath + '\0' + runpath + '\0';
+  std::size_t phoff = sizeof(Ehdr), dynoff = phoff + 2 * sizeof(Phdr), ndyn = 5;
+  std::size_t stroff = dynoff + ndyn * sizeof(Dyn), total = stroff + strtab.size();
+  std::string image(total, '\0');
+  Ehdr eh{};
+  std::memcpy(eh.e_ident, ELFMAG, SELFMAG);
+  eh.e_ident[EI_CLASS] = elf_class;
+  eh.e_ident[EI_DATA] = ELFDATA2LSB;
+  eh.e_ident[EI_VERSION] = EV_CURRENT;
+  eh.e_type = ET_DYN;
+  set(eh.e_phoff, phoff);
+  eh.e_phentsize = sizeof(Phdr);
+  eh.e_phnum = 2;
+  put(image, 0, eh);
+  Phdr load{};
+  load.p_type = PT_LOAD;
+  load.p_vaddr = 0x1000;  // file offset + 0x1000
+  set(load.p_filesz, total);
+  set(load.p_memsz, total);
+  put(image, phoff, load);
+  Phdr dyn{};
+  dyn.p_type = PT_DYNAMIC;
+  set(dyn.p_offset, dynoff);
+  set(dyn.p_filesz, ndyn * sizeof(Dyn));
+  put(image, phoff + sizeof(Phdr), dyn);
+  Dyn entries[5] = {};
+  entries[0].d_tag = DT_STRTAB;
+  set(entries[0].d_un.d_ptr, 0x1000 + stroff);
+  entries[1].d_tag = DT_STRSZ;
+  set(entries[1].d_un.d_val, strtab.size());
+  entries[2].d_tag = DT_RPATH;
+  entries[2].d_un.d_val = 1;
+  entries[3].d_tag = DT_RUNPATH;
+  set(entries[3].d_un.d_val, 1 + rpath.size() + 1);
+  entries[4].d_tag = DT_NULL;
+  for (std::size_t i = 0; i < ndyn; ++i) put(image, dynoff + i * sizeof(Dyn), entries[i]);
+  std::memcpy(image.data() + stroff, strtab.data(), strtab.size());
+  return image;
+}
+
+std::string elf64(const std::string& rpath, const std::string& runpath) {
+  return make_elf<Elf64_Ehdr, Elf64_Phdr, Elf64_Dyn>(ELFCLASS64, rpath, runpath);
+}
+
+}  // namespace
+
+TEST_CASE("read_elf_search_paths reads RPATH and RUNPATH of 64- and 32-bit files") {
+  auto r = read_elf_search_paths(elf64("/old/lib:$ORIGIN/../lib", "/some/abs/outside"));
+  CHECK(r.is_elf);
+  CHECK(r.skipped.empty());
+  CHECK(r.rpath == std::vector<std::string>{"/old/lib", "$ORIGIN/../lib"});
+  CHECK(r.runpath == std::vector<std::string>{"/some/abs/outside"});
+  auto r32 = read_elf_search_paths(make_elf<Elf32_Ehdr, Elf32_Phdr, Elf32_Dyn>(ELFCLASS32, "/a", "/b:/c"));
+  CHECK(r32.skipped.empty());
+  CHECK(r32.rpath == std::vector<std::string>{"/a"});
+  CHECK(r32.runpath == std::vector<std::string>{"/b", "/c"});
+}
+
+TEST_CASE("read_elf_search_paths: not ELF, other byte order, unknown class") {
+  CHECK_FALSE(read_elf_search_paths("#!/bin/sh\necho hi\n").is_elf);
+  CHECK_FALSE(read_elf_search_paths("").is_elf);
+  std::string image = elf64("/a", "/b");
+  image[EI_DATA] = ELFDATA2MSB;
+  CHECK(read_elf_search_paths(image).skipped == "byte order of another machine");
+  image = elf64("/a", "/b");
+  image[EI_CLASS] = 7;
+  CHECK(read_elf_search_paths(image).skipped == "unknown ELF class");
+}
+
+TEST_CASE("read_elf_search_paths on every truncation: a reason, never a crash") {
+  std::string image = elf64("/old/lib", "/some/abs/outside");
+  for (std::size_t n = 0; n < image.size(); ++n) {
+    std::string cut = image.substr(0, n);  // own allocation: ASan sees any read past n
+    auto r = read_elf_search_paths(cut);
+    if (n >= EI_NIDENT) {
+      CHECK_MESSAGE(r.is_elf, n);
+      CHECK_MESSAGE(!r.skipped.empty(), n);  // the string table is at the end: always cut off
+    }
+  }
+}
+
+TEST_CASE("read_elf_search_paths on mutated bytes never reads out of bounds") {
+  std::string image = elf64("/old/lib", "/some/abs/outside");
+  std::mt19937 random(18);
+  for (int round = 0; round < 20000; ++round) {
+    std::string bad = image;
+    int flips = 1 + static_cast<int>(random() % 8);
+    for (int f = 0; f < flips; ++f) bad[SELFMAG + random() % (bad.size() - SELFMAG)] = static_cast<char>(random());
+    auto r = read_elf_search_paths(bad);
+    CHECK(r.is_elf);
+    for (const std::string& e : r.rpath) CHECK(e.size() < bad.size());
+  }
+}
+
+TEST_CASE("read_elf_search_paths_file: a real binary, a written image, a text file") {
+  auto sh = shmstack::read_elf_search_paths_file(std::filesystem::canonical("/bin/sh"), 1 << 20);
+  CHECK(sh.is_elf);
+  CHECK(sh.skipped.empty());
+  shmstack::test::TempDir dir;
+  std::string image = elf64("", "/x/y");
+  std::ofstream(dir / "lib.so", std::ios::binary) << image;
+  auto f = shmstack::read_elf_search_paths_file(dir / "lib.so", image.size());
+  CHECK(f.runpath == std::vector<std::string>{"/x/y"});
+  CHECK(f.rpath.empty());
+  // a size larger than the file (it shrank after the walk): still in bounds
+  CHECK(shmstack::read_elf_search_paths_file(dir / "lib.so", image.size() * 4).runpath.size() == 1);
+  std::ofstream(dir / "text") << "not an ELF file, but long enough to be looked at";
+  CHECK_FALSE(shmstack::read_elf_search_paths_file(dir / "text", 40).is_elf);
+}
