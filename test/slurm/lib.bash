@@ -15,6 +15,9 @@ if [[ -f $LAB/skipped ]]; then skip "$(cat "$LAB/skipped")"; fi
 [[ -f $LAB/run/lab.env ]] || fail "no Slurm lab in $LAB (the slurm.lab_up test starts it)"
 . "$LAB/run/lab.env"
 . "$LAB/env.sh"
+# A job_container/tmpfs lab runs its own copy of the binary (jobs cannot see a
+# build tree under /tmp): the tests use the same one.
+if [[ ${JOB_CONTAINER:-none} == tmpfs && -x $LAB/bin/shmstack ]]; then S=$LAB/bin/shmstack; fi
 TUID=$(id -u "$TUSER")
 cd "$LAB/shared"
 W=$(mktemp -d "$LAB/shared/$(basename "$0" .sh).XXXXXX")
