@@ -1,5 +1,7 @@
 #include "model.hpp"
 
+#include "bcast/runtime.hpp"
+
 #include <simgrid/actor.h>
 #include <simgrid/engine.h>
 
@@ -38,7 +40,8 @@ void ModelInstall::wait_release(std::chrono::microseconds timeout) {
   double wait = static_cast<double>(timeout.count()) * 1e-6;
   for (double r : release_)
     if (r > t) wait = std::min(wait, r - t);
-  sg_actor_sleep_for(std::max(wait, 1e-9));
+  // Through runtime::pause_for, as the pump's other pauses (and its experimental cap).
+  runtime::pause_for(std::chrono::microseconds(std::max<long long>(1, static_cast<long long>(wait * 1e6))));
 }
 
 std::size_t ModelSource::read(char*, std::size_t capacity) {
