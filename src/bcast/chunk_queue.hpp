@@ -27,20 +27,21 @@
 #include <vector>
 
 #include "archive/byte_source.hpp"
+#include "bcast/chunk_sink.hpp"
 
 namespace shmstack {
 
-class ChunkQueue final : public ByteSource {
+class ChunkQueue final : public ByteSource, public ChunkSink {
  public:
   ChunkQueue(std::string name, std::size_t slots, std::uint64_t size_hint = 0);
 
   // Main thread. Returns false (and holds nothing) once the reader stopped.
-  bool push(std::size_t slot, const char* data, std::size_t size);
-  bool held(std::size_t slot) const;
-  void finish();
-  void abort(const std::string& why);
+  bool push(std::size_t slot, const char* data, std::size_t size) override;
+  bool held(std::size_t slot) const override;
+  void finish() override;
+  void abort(const std::string& why) override;
   // Sleeps until a slot is released or `timeout` passes.
-  void wait_release(std::chrono::microseconds timeout);
+  void wait_release(std::chrono::microseconds timeout) override;
 
   // Install thread.
   std::size_t read(char* buffer, std::size_t capacity) override;
@@ -49,7 +50,7 @@ class ChunkQueue final : public ByteSource {
   const std::string& name() const override { return name_; }
   std::uint64_t size_hint() const override { return size_hint_; }
   void interrupt() override { stop(); }
-  void stop();
+  void stop() override;
 
  private:
   struct Queued {

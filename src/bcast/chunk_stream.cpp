@@ -4,10 +4,10 @@
 #include <chrono>
 #include <cstring>
 #include <memory>
-#include <thread>
 
 #include "base/cancel.hpp"
 #include "base/error.hpp"
+#include "bcast/runtime.hpp"
 
 namespace shmstack {
 namespace {
@@ -106,8 +106,34 @@ bool may_post(const StreamShape& shape, std::uint64_t seq, std::optional<std::ui
 
 namespace {
 
-PumpStats pump(Transport& transport, const StreamShape& shape, ByteSource* source, ChunkQueue* install,
-               std::vector<std::vector<char>>& slots) {
+// The ring's buffers, from runtime::allocate_slot (real memory in shmstack,
+// SMPI shared memory in the simulation).
+class Slots {
+ public:
+  Slots(std::size_t ring, std::size_t bytes) : bytes_(bytes), slots_(ring, nullptr) {
+    try {
+      for (char*& slot : slots_) slot = runtime::allocate_slot(bytes_);
+    } catch (...) {
+      release();
+      throw;
+    }
+  }
+  ~Slots() { release(); }
+  Slots(const Slots&) = delete;
+  Slots& operator=(const Slots&) = delete;
+  char* operator[](std::size_t slot) const { return slots_[slot]; }
+
+ private:
+  void release() {
+    for (char* slot : slots_)
+      if (slot) runtime::free_slot(slot, bytes_);
+  }
+  std::size_t bytes_;
+  std::vector<char*> slots_;
+};
+
+PumpStats pump(Transport& transport, const StreamShape& shape, ByteSource* source, ChunkSink* install,
+               const Slots& slots) {
   PumpStats stats;
   auto start = Clock::now();
   std::optional<Filler> filler;
@@ -122,16 +148,15 @@ PumpStats pump(Transport& transport, const StreamShape& shape, ByteSource* sourc
   for (;;) {
     bool moved = false;
     while (posted - arrived < ring && may_post(shape, posted, end) && slot_free(posted % ring)) {
-      std::vector<char>& buffer = slots[posted % ring];
-      buffer.resize(shape.message_bytes());
-      if (filler) filler->fill(buffer.data(), posted, stats);
-      transport.start(posted % ring, buffer.data(), buffer.size(), posted);
+      char* buffer = slots[posted % ring];
+      if (filler) filler->fill(buffer, posted, stats);
+      transport.start(posted % ring, buffer, shape.message_bytes(), posted);
       ++posted;
       moved = true;
     }
     while (arrived < posted && transport.arrived(arrived % ring)) {
       std::size_t slot = arrived % ring;
-      const char* message = slots[slot].data();
+      const char* message = slots[slot];
       ChunkHeader header = decode_header(message);
       if (header.seq != arrived || header.length > shape.chunk_bytes)
         throw Error("broadcast stream", "message " + std::to_string(arrived) + " is out of step");
@@ -163,7 +188,7 @@ PumpStats pump(Transport& transport, const StreamShape& shape, ByteSource* sourc
     if (install) {
       install->wait_release(pause);
     } else {
-      std::this_thread::sleep_for(pause);
+      runtime::pause_for(pause);
     }
     // Up to 1 ms: a node is nearly always waiting for its own install (which
     // wakes the wait when it frees a slot), and polling MPI every 100 us cost
@@ -175,7 +200,7 @@ PumpStats pump(Transport& transport, const StreamShape& shape, ByteSource* sourc
   for (std::size_t slot = 0; slot < ring; ++slot) {
     while (!slot_free(slot)) {
       check_cancelled();
-      std::this_thread::sleep_for(std::chrono::microseconds(50));
+      runtime::pause_for(std::chrono::microseconds(50));
     }
   }
   stats.seconds = seconds_since(start);
@@ -184,9 +209,9 @@ PumpStats pump(Transport& transport, const StreamShape& shape, ByteSource* sourc
 
 }  // namespace
 
-PumpStats pump_stream(Transport& transport, const StreamShape& shape, ByteSource* source, ChunkQueue* install) {
+PumpStats pump_stream(Transport& transport, const StreamShape& shape, ByteSource* source, ChunkSink* install) {
   if (transport.is_root() && !source) throw Error("broadcast stream", "the root has no source");
-  auto slots = std::make_unique<std::vector<std::vector<char>>>(shape.ring);
+  auto slots = std::make_unique<Slots>(shape.ring, shape.message_bytes());
   try {
     return pump(transport, shape, source, install, *slots);
   } catch (...) {

@@ -21,7 +21,7 @@
 //   others:    start (receive) into a free slot -> arrived? -> hand it to the
 //              local install
 //   a slot is free again when the transport is done with it and the
-//   install thread has read it (ChunkQueue::held); at most `ring` slots are
+//   install thread has read it (ChunkSink::held); at most `ring` slots are
 //   in flight, so memory is ring * chunk_bytes whatever the archive's size.
 //
 // Transports: MPI_Ibcast over the data communicator, a pipelined k-ary tree
@@ -36,7 +36,7 @@
 #include <vector>
 
 #include "archive/byte_source.hpp"
-#include "bcast/chunk_queue.hpp"
+#include "bcast/chunk_sink.hpp"
 
 namespace shmstack {
 
@@ -89,8 +89,9 @@ struct PumpStats {
 
 // Moves one stream. `source` is read at the root only (others pass nullptr);
 // `install` (may be null) receives the payload in order. Throws Error only
-// on a transport failure; a failing source becomes an abort message.
-PumpStats pump_stream(Transport& transport, const StreamShape& shape, ByteSource* source, ChunkQueue* install);
+// on a transport failure; a failing source becomes an abort message. Slot
+// memory and pauses come from runtime.hpp (the simulation's seam).
+PumpStats pump_stream(Transport& transport, const StreamShape& shape, ByteSource* source, ChunkSink* install);
 
 // Records what the root sends; replays it to a receiving pump (tests).
 class LoopbackTransport final : public Transport {

@@ -3,11 +3,11 @@
 #include <algorithm>
 #include <chrono>
 #include <climits>
-#include <thread>
 #include <utility>
 
 #include "base/cancel.hpp"
 #include "base/error.hpp"
+#include "bcast/runtime.hpp"
 
 namespace shmstack::mpi {
 
@@ -34,7 +34,7 @@ void wait_quietly(MPI_Request& request) {
     check(MPI_Test(&request, &done, MPI_STATUS_IGNORE), "MPI_Test");
     if (done) return;
     check_cancelled();
-    std::this_thread::sleep_for(pause);
+    runtime::pause_for(pause);
     pause = std::min(pause * 2, std::chrono::microseconds(2000));
   }
 }
