@@ -13,15 +13,7 @@
 # Where namespaces are allowed, it runs with a private tmpfs on /dev/shm and
 # the default stack root, so that the relocated venv's count of calls outside
 # the stack and system directories must be exactly zero.
-if [[ -z ${SHMSTACK_PRIVATE_SHM:-} && $(id -u) -eq 0 ]] && unshare -m true 2>/dev/null; then
-  exec unshare -m bash -c 'mount -t tmpfs tmpfs /dev/shm && SHMSTACK_PRIVATE_SHM=1 exec bash "$0"' "$0"
-fi
-source "$(dirname "$0")/lib.bash"
-if [[ -n ${SHMSTACK_PRIVATE_SHM:-} ]]; then
-  ROOT=/dev/shm
-  unset SHMSTACK_ROOT
-  echo "installing into a private /dev/shm"
-fi
+source "$(dirname "$0")/private_shm.bash"
 need_tool python3
 /usr/bin/python3 -m venv --without-pip "$T/probe" 2>/dev/null || skip "python3 -m venv is not available"
 cd /  # python -c looks in its working directory first: keep it in a system directory

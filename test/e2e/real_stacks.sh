@@ -6,15 +6,7 @@
 #  c) a venv with a package: bin/activate and pyvenv.cfg name the new location.
 # Where namespaces are allowed, everything runs with a private tmpfs on
 # /dev/shm (the real one is never touched) and the default stack root.
-if [[ -z ${SHMSTACK_PRIVATE_SHM:-} && $(id -u) -eq 0 ]] && unshare -m true 2>/dev/null; then
-  exec unshare -m bash -c 'mount -t tmpfs tmpfs /dev/shm && SHMSTACK_PRIVATE_SHM=1 exec bash "$0"' "$0"
-fi
-source "$(dirname "$0")/lib.bash"
-if [[ -n ${SHMSTACK_PRIVATE_SHM:-} ]]; then
-  ROOT=/dev/shm
-  unset SHMSTACK_ROOT
-  echo "installing into a private /dev/shm"
-fi
+source "$(dirname "$0")/private_shm.bash"
 
 # a) --target tree: exec finds scipy in the stack (python -S: nothing else on sys.path)
 dist=/usr/lib/python3/dist-packages
