@@ -34,7 +34,7 @@ nothing_anywhere='for h in $(ls "$SIMNODES_STATE"); do
 rc=0
 sim "$NODES" --check "$nothing_anywhere" -- "$T/on-node" "$EACH" "$S" bcast "$T/big.tar.lz4" --memory-margin 0 || rc=$?
 ((rc != 0)) || { show; fail "the broadcast succeeded"; }
-[[ $(ranks_with_rc 1) -eq 4 ]] || { show; fail "not every rank exited 1"; }
+all_ranks_failed 4 || { show; fail "not every rank exited 1"; }
 grep -q "LEFT on" "$T/sim.err" && { show; fail "a stack or staging directory was left"; }
 cgroup=$(printf '%s' "$MEMCG_PATH" | sed 's/[.[\*^$]/\\&/g')
 grep -Eq "error: nodeB: not enough memory for stack 'big' on nodeB: needs 192\.[0-9] MiB of memory in its tmpfs, the memory cgroup '$cgroup' has [0-9.]+ MiB left \(limit 128\.0 MiB" "$T/sim.err" ||
@@ -45,7 +45,7 @@ grep -q "nodeA: not enough memory\|nodeC: not enough memory" "$T/sim.err" && { s
 # The default margin (256 MiB) refuses even the small stack on nodeB ...
 rc=0
 sim "$NODES" --check "$nothing_anywhere" -- "$T/on-node" "$EACH" "$S" bcast "$T/small.tar.lz4" || rc=$?
-[[ $(ranks_with_rc 1) -eq 4 ]] || { show; fail "small stack, default margin: not every rank exited 1"; }
+all_ranks_failed 4 || { show; fail "small stack, default margin: not every rank exited 1"; }
 grep -Eq "error: nodeB: not enough memory for stack 'small' on nodeB: needs 16\.[0-9] MiB .* plus a 256\.0 MiB margin" "$T/sim.err" ||
   { show; fail "small stack, default margin: no refusal naming nodeB and the margin"; }
 
