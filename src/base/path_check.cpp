@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <vector>
 
+#include "base/path_class.hpp"
+
 namespace shmstack {
 
 std::string resolved_path(const std::string& path) {
@@ -111,23 +113,9 @@ std::string sanitize_stack_name(std::string_view raw) {
 }
 
 std::string lexically_absolute(const std::string& path) {
-  std::string full = path;
-  if (path.empty() || path[0] != '/') {
-    char cwd[PATH_MAX];
-    full = std::string(::getcwd(cwd, sizeof cwd) ? cwd : ".") + "/" + path;
-  }
-  std::vector<std::string_view> parts;
-  for (std::string_view part : split(full, '/')) {
-    if (part.empty() || part == ".") continue;
-    if (part == "..") {
-      if (!parts.empty()) parts.pop_back();
-      continue;
-    }
-    parts.push_back(part);
-  }
-  std::string out;
-  for (std::string_view p : parts) (out += '/') += p;
-  return out.empty() ? "/" : out;
+  if (!path.empty() && path[0] == '/') return normalize_path(path);
+  char cwd[PATH_MAX];
+  return normalize_path(std::string(::getcwd(cwd, sizeof cwd) ? cwd : "") + "/" + path);
 }
 
 }  // namespace shmstack

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "base/error.hpp"
+#include "base/path_class.hpp"
 #include "base/progress.hpp"
 
 namespace shmstack {
@@ -75,11 +76,6 @@ bool has(const std::vector<std::string>& words, const std::string& word) {
   for (const std::string& w : words)
     if (w == word) return true;
   return false;
-}
-
-bool under(const std::string& path, const std::string& root) {
-  if (root == "/" || root.empty()) return true;
-  return path == root || (path.size() > root.size() && path.compare(0, root.size(), root) == 0 && path[root.size()] == '/');
 }
 
 // The first line of a small file; nullopt when it cannot be read.
@@ -154,7 +150,7 @@ std::optional<CgroupLocation> find_memory_cgroup(const std::string& proc_cgroup,
     if (!path) continue;
     for (const Mount& m : mounts) {
       bool fits = version == 1 ? m.type == "cgroup" && has(m.super_options, "memory") : m.type == "cgroup2";
-      if (fits && under(*path, m.root)) return CgroupLocation{version, m.point, m.root, *path};
+      if (fits && is_under(*path, m.root)) return CgroupLocation{version, m.point, m.root, *path};
     }
   }
   return std::nullopt;
@@ -162,7 +158,7 @@ std::optional<CgroupLocation> find_memory_cgroup(const std::string& proc_cgroup,
 
 std::optional<CgroupMemory> memory_left(const CgroupLocation& location, const std::string& fs_root) {
   std::string relative = location.path;
-  if (location.mount_root != "/" && under(relative, location.mount_root))
+  if (location.mount_root != "/" && is_under(relative, location.mount_root))
     relative = relative.substr(location.mount_root.size());
   std::vector<std::string> parts;
   for (const std::string& p : split(relative, '/'))

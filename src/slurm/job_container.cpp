@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "base/error.hpp"
+#include "slurm/slurm_job.hpp"
 
 namespace shmstack {
 namespace {
@@ -49,10 +50,6 @@ std::optional<std::string> read_text(const std::string& path) {
   return text.str();
 }
 
-bool all_digits(const std::string& s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); });
-}
-
 // "prefix[1-3,07]suffix" style: does `node` match one of the expansions?
 bool bracket_matches(const std::string& pattern, const std::string& node) {
   std::size_t open = pattern.find('['), close = pattern.find(']');
@@ -62,13 +59,13 @@ bool bracket_matches(const std::string& pattern, const std::string& node) {
       node.compare(node.size() - suffix.size(), suffix.size(), suffix) != 0)
     return false;
   std::string number = node.substr(prefix.size(), node.size() - prefix.size() - suffix.size());
-  if (!all_digits(number)) return false;
+  if (!is_slurm_number(number)) return false;
   std::istringstream ranges(pattern.substr(open + 1, close - open - 1));
   std::string range;
   while (std::getline(ranges, range, ',')) {
     std::size_t dash = range.find('-');
     std::string lo = range.substr(0, dash), hi = dash == std::string::npos ? lo : range.substr(dash + 1);
-    if (!all_digits(lo) || !all_digits(hi)) continue;
+    if (!is_slurm_number(lo) || !is_slurm_number(hi)) continue;
     // Zero-padded ranges (node[01-10]) match only numbers of that width.
     if (lo.size() > 1 && lo[0] == '0' && number.size() != lo.size()) continue;
     unsigned long n = std::stoul(number), a = std::stoul(lo), b = std::stoul(hi);

@@ -17,14 +17,10 @@
 namespace shmstack {
 namespace {
 
-bool all_digits(const std::string& s) {
-  return !s.empty() && s.size() <= 18 && s.find_first_not_of("0123456789") == std::string::npos;
-}
-
 std::string require(const std::vector<std::string>& environ, const std::string& name) {
   std::optional<std::string> v = env_value(environ, name);
   if (!v || v->empty()) throw Error("not run by Slurm for a job", name + " is not set");
-  if (!all_digits(*v)) throw Error("not run by Slurm for a job", name + "=" + quote(*v) + " is not a number");
+  if (!is_slurm_number(*v)) throw Error("not run by Slurm for a job", name + "=" + quote(*v) + " is not a number");
   return *v;
 }
 
@@ -42,7 +38,7 @@ constexpr const char* kPrologResult = ".prolog.json";
 
 // .jobs/<job>, for a job id that cannot name anything else.
 std::string job_dir(const std::string& job) {
-  if (!all_digits(job)) throw Error("invalid Slurm job id " + quote(job), "not a number");
+  if (!is_slurm_number(job)) throw Error("invalid Slurm job id " + quote(job), "not a number");
   return std::string(kJobs) + "/" + job;
 }
 
@@ -185,6 +181,10 @@ std::vector<std::string> JobRecords::release(const std::string& job) {
   remove_tree(root_.fd(), dir, root_.path() + "/" + dir);
   for (const std::string& s : claimed_by_others(job)) mine.erase(s);
   return {mine.begin(), mine.end()};
+}
+
+bool is_slurm_number(const std::string& s) {
+  return !s.empty() && s.size() <= 18 && s.find_first_not_of("0123456789") == std::string::npos;
 }
 
 }  // namespace shmstack

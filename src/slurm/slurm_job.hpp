@@ -21,6 +21,10 @@
 
 namespace shmstack {
 
+// A job id, uid or node number as Slurm writes it: 1 to 18 decimal digits
+// (so that it always fits the integer it is read into).
+bool is_slurm_number(const std::string& s);
+
 // The job as slurmd describes it to a Prolog, Epilog or TaskProlog.
 struct SlurmJob {
   std::string id;  // digits only
