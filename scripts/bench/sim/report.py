@@ -5,7 +5,6 @@ of doc/performance-sim.md (between the <!-- sim-tables --> markers).
   report.py RESULTS.json DATE [--install-source FILE]
 """
 import json
-import math
 import os
 import platform
 import subprocess
