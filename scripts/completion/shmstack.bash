@@ -9,7 +9,7 @@
 
 _shmstack_options() {
   case $1 in
-    pack) echo "-o --output --name -j --threads --level --exclude -q --quiet --strict --activate-as --path --pythonpath --ld-library-path --set" ;;
+    pack) echo "-o --output --name -j --threads --level --exclude --old-prefix -q --quiet --strict --activate-as --path --pythonpath --ld-library-path --set" ;;
     unpack) echo "-j --threads -q --quiet --root --memory-margin" ;;
     info) echo "--json" ;;
     list) echo "--json --root" ;;
@@ -17,7 +17,7 @@ _shmstack_options() {
     gc) echo "--older-than -n --dry-run --root" ;;
     env) echo "--shell --root" ;;
     audit) echo "--forbid --json -o --output --top --root" ;;
-    bcast | run) echo "-j --threads --print-env --shell --tree --fanout --ibcast --chunk-size --ring --level --exclude --root --memory-margin" ;;
+    bcast | run) echo "-j --threads --print-env --shell --tree --fanout --ibcast --chunk-size --ring --level --exclude --old-prefix --root --memory-margin" ;;
     "slurm task-prolog") echo "-j --threads --root --memory-margin" ;;
     "slurm prolog") echo "--stacks -j --threads --root --memory-margin" ;;
     "slurm epilog") echo "--purge-user --root" ;;
@@ -86,7 +86,7 @@ _shmstack() {
     --memory-margin) COMPREPLY=($(compgen -W "0 10% 256M 512M 1G" -- "$cur")); return ;;
     --activate-as) COMPREPLY=($(compgen -W "prefix target plain" -- "$cur")); return ;;
     --path | --pythonpath | --ld-library-path) COMPREPLY=($(compgen -d -- "$cur")); return ;;
-    --forbid) COMPREPLY=($(compgen -d -- "$cur")); compopt -o filenames 2>/dev/null; return ;;
+    --forbid | --old-prefix) COMPREPLY=($(compgen -d -- "$cur")); compopt -o filenames 2>/dev/null; return ;;
     --name | -j | --threads | --level | --exclude | --set | --older-than | --fanout | --chunk-size | --ring | --top) return ;;
   esac
 

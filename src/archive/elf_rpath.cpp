@@ -6,6 +6,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "base/path_check.hpp"
@@ -76,7 +77,7 @@ ElfSearchPaths read_class(std::string_view bytes) {
   }
   std::uint64_t strtab_address = 0, strsz = 0;
   bool have_strtab = false;
-  std::vector<std::uint64_t> rpaths, runpaths;
+  std::vector<std::uint64_t> rpaths, runpaths, others;  // string offsets
   std::uint64_t entries = dynamic.p_filesz / sizeof(typename E::Dyn);
   for (std::uint64_t i = 0; i < entries; ++i) {
     auto d = load<typename E::Dyn>(bytes, dynamic.p_offset + i * sizeof(typename E::Dyn));
@@ -88,6 +89,9 @@ ElfSearchPaths read_class(std::string_view bytes) {
     if (d.d_tag == DT_STRSZ) strsz = d.d_un.d_val;
     if (d.d_tag == DT_RPATH) rpaths.push_back(d.d_un.d_val);
     if (d.d_tag == DT_RUNPATH) runpaths.push_back(d.d_un.d_val);
+    if (d.d_tag == DT_NEEDED || d.d_tag == DT_SONAME || d.d_tag == DT_AUXILIARY || d.d_tag == DT_FILTER ||
+        d.d_tag == DT_CONFIG || d.d_tag == DT_DEPAUDIT || d.d_tag == DT_AUDIT)
+      others.push_back(d.d_un.d_val);
   }
   if (rpaths.empty() && runpaths.empty()) return result;
   if (!have_strtab) {
@@ -110,7 +114,7 @@ ElfSearchPaths read_class(std::string_view bytes) {
     return result;
   }
   std::string_view strtab = bytes.substr(strtab_offset, strsz);
-  auto string_at = [&](std::uint64_t offset, std::vector<std::string>& out) {
+  auto string_at = [&](std::uint64_t offset, bool runpath) {
     if (offset >= strtab.size()) {
       result.skipped = "RPATH/RUNPATH string out of bounds";
       return;
@@ -121,10 +125,21 @@ ElfSearchPaths read_class(std::string_view bytes) {
       result.skipped = "RPATH/RUNPATH string not terminated";
       return;
     }
-    split_into(rest.substr(0, end), out);
+    split_into(rest.substr(0, end), runpath ? result.runpath : result.rpath);
+    for (const ElfSearchString& known : result.strings)
+      if (known.offset == strtab_offset + offset) return;
+    ElfSearchString string;
+    string.runpath = runpath;
+    string.offset = strtab_offset + offset;
+    string.value = std::string(rest.substr(0, end));
+    auto starts_inside = [&](std::uint64_t other) { return other > offset && other < offset + end; };
+    string.shared = std::any_of(others.begin(), others.end(), starts_inside) ||
+                    std::any_of(rpaths.begin(), rpaths.end(), starts_inside) ||
+                    std::any_of(runpaths.begin(), runpaths.end(), starts_inside);
+    result.strings.push_back(std::move(string));
   };
-  for (std::uint64_t offset : rpaths) string_at(offset, result.rpath);
-  for (std::uint64_t offset : runpaths) string_at(offset, result.runpath);
+  for (std::uint64_t offset : rpaths) string_at(offset, false);
+  for (std::uint64_t offset : runpaths) string_at(offset, true);
   return result;
 }
 

@@ -6,6 +6,9 @@
 // are read; other files are skipped with a reason. Every offset and size is
 // checked against the bytes given before it is used: a truncated or hostile
 // file gives a reason, never a crash or a read out of bounds.
+//
+// Each RPATH/RUNPATH string is also reported where it lies in the file, so
+// that relocation (relocation.hpp) can rewrite it in place.
 #pragma once
 
 #include <cstdint>
@@ -15,10 +18,22 @@
 
 namespace shmstack {
 
+// One DT_RPATH or DT_RUNPATH string as stored (entries joined by ':').
+struct ElfSearchString {
+  bool runpath = false;      // DT_RUNPATH, else DT_RPATH
+  std::uint64_t offset = 0;  // of its first byte in the file; its NUL follows `value`
+  std::string value;
+  // Another dynamic string (DT_NEEDED, DT_SONAME, another search path...)
+  // starts inside this one: a linker may share a string's tail. Rewriting
+  // it in place would change that one too.
+  bool shared = false;
+};
+
 struct ElfSearchPaths {
   bool is_elf = false;        // starts with the ELF magic
   std::string skipped;        // non-empty: an ELF file that could not be read, and why
   std::vector<std::string> rpath, runpath;  // entries, split at ':'
+  std::vector<ElfSearchString> strings;     // each distinct string once (RPATH and RUNPATH may share one)
 };
 
 ElfSearchPaths read_elf_search_paths(std::string_view bytes);

@@ -1,13 +1,13 @@
 #include "archive/leak_scan.hpp"
 
 #include <fcntl.h>
-#include <fnmatch.h>
 #include <unistd.h>
 
 #include "archive/elf_rpath.hpp"
 #include "archive/relocation.hpp"
 #include "base/error.hpp"
 #include "base/log.hpp"
+#include "base/progress.hpp"
 #include "base/path_check.hpp"
 #include "base/path_class.hpp"
 
@@ -48,13 +48,6 @@ bool read_small(const std::string& path, std::uint64_t size, std::string& out) {
   return true;
 }
 
-bool elf_candidate(const WalkEntry& e) {
-  if (e.type != WalkEntry::Type::file || e.size < 64) return false;
-  if (e.mode & 0111) return true;
-  std::string base = base_of(e.path);
-  return ::fnmatch("*.so", base.c_str(), 0) == 0 || ::fnmatch("*.so.*", base.c_str(), 0) == 0;
-}
-
 }  // namespace
 
 std::vector<std::string> pth_leaks(std::string_view text, const std::vector<std::string>& prefixes) {
@@ -80,10 +73,12 @@ std::vector<std::string> pyvenv_cfg_leaks(std::string_view text, const std::vect
   return found;
 }
 
-std::string search_path_leak(const std::string& entry, const std::vector<std::string>& prefixes) {
+std::string search_path_leak(const std::string& entry, const std::vector<std::string>& prefixes,
+                             const std::string& unrelocatable) {
   if (entry.empty() || entry[0] != '/') return "";  // $ORIGIN/..., or relative to the working directory
   std::string path = normalize_path(entry);
-  if (inside(path, prefixes)) return "names the source directory (binaries are not relocated)";
+  if (inside(path, prefixes))
+    return unrelocatable.empty() ? "" : "names where the stack was packed from and cannot be relocated: " + unrelocatable;
   if (is_system_path(path)) return "";
   return "is outside the stack";
 }
@@ -115,18 +110,29 @@ std::vector<Leak> find_leaks(const std::string& root, const std::vector<WalkEntr
         leaks.push_back({e.path, (pth ? ".pth line " : "pyvenv.cfg value ") + quote(p) + " is outside the stack"});
       continue;
     }
-    if (!elf_candidate(e)) continue;
+    if (!is_elf_candidate(e)) continue;
     ElfSearchPaths elf = read_elf_search_paths_file(root + "/" + e.path, e.size);
     if (!elf.is_elf) continue;
     if (!elf.skipped.empty())  // cannot be judged; not a leak either
       log::info("leak check: %s: ELF not read: %s", quote(e.path).c_str(), elf.skipped.c_str());
+    std::string unrelocatable = e.size > kMaxRelocatedBinary ? "larger than " + human_bytes(kMaxRelocatedBinary)
+                                                             : relocate_search_paths(elf, e.path, prefixes).problem;
     for (const auto* list : {&elf.rpath, &elf.runpath})
       for (const std::string& entry : *list)
-        if (std::string why = search_path_leak(entry, prefixes); !why.empty())
+        if (std::string why = search_path_leak(entry, prefixes, unrelocatable); !why.empty())
           leaks.push_back({e.path, std::string(list == &elf.rpath ? "RPATH" : "RUNPATH") + " entry " + quote(entry) +
                                        " " + why});
   }
   return leaks;
+}
+
+std::string warn_leaks(const std::vector<Leak>& leaks) {
+  constexpr std::size_t kShown = 100;
+  for (std::size_t i = 0; i < leaks.size() && i < kShown; ++i)
+    log::warn("leak: %s: %s", quote(leaks[i].path).c_str(), leaks[i].reason.c_str());
+  if (leaks.size() > kShown) log::warn("leak: ... and %zu more", leaks.size() - kShown);
+  return std::to_string(leaks.size()) + " possible leak" + (leaks.size() == 1 ? "" : "s") +
+         " to outside the stack (listed above)";
 }
 
 }  // namespace shmstack

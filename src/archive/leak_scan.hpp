@@ -3,9 +3,9 @@
 //
 //  - a .pth file line, or a pyvenv.cfg value (home, executable, base-prefix,
 //    ...; not the informational "command"), that is an absolute path;
-//  - an ELF RPATH or RUNPATH entry that is absolute (binaries are not
-//    relocated, so one in the source directory leaks too; $ORIGIN-relative
-//    entries are fine);
+//  - an ELF RPATH or RUNPATH entry that is absolute and outside the stack, or
+//    inside it where relocation cannot make it $ORIGIN-relative in place
+//    (relocation.hpp); $ORIGIN-relative entries are fine;
 //  - a symlink whose target (absolute, or relative and climbing out) lies
 //    outside the stack.
 // A path inside the source directory is fine where relocation rewrites it
@@ -33,8 +33,10 @@ struct Leak {
 // source directory's spellings) and outside system directories.
 std::vector<std::string> pth_leaks(std::string_view text, const std::vector<std::string>& prefixes);
 std::vector<std::string> pyvenv_cfg_leaks(std::string_view text, const std::vector<std::string>& prefixes);
-// Why a RPATH/RUNPATH entry leaks, or "" when it does not.
-std::string search_path_leak(const std::string& entry, const std::vector<std::string>& prefixes);
+// Why a RPATH/RUNPATH entry leaks, or "" when it does not. `unrelocatable`:
+// why the file's search paths cannot be relocated, "" when they can.
+std::string search_path_leak(const std::string& entry, const std::vector<std::string>& prefixes,
+                             const std::string& unrelocatable = "");
 // Why a symlink at `path` (relative to the stack root `root`) leaks, or "".
 std::string symlink_leak(const std::string& path, const std::string& target, const std::string& root,
                          const std::vector<std::string>& prefixes);
@@ -42,5 +44,9 @@ std::string symlink_leak(const std::string& path, const std::string& target, con
 // All of the above over a walk of `root`; `prefixes` are `root`'s spellings.
 std::vector<Leak> find_leaks(const std::string& root, const std::vector<WalkEntry>& entries,
                              const std::vector<std::string>& prefixes);
+
+// One warning per leak (the first 100, then how many more), and the summary
+// line "N possible leaks to outside the stack (listed above)" for the caller.
+std::string warn_leaks(const std::vector<Leak>& leaks);
 
 }  // namespace shmstack

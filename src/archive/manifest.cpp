@@ -141,8 +141,10 @@ std::string to_json(const Manifest& m, bool pretty) {
                      {"pythonpath", m.activation.pythonpath},
                      {"ld_library_path", m.activation.ld_library_path},
                      {"set", set}};
-  if (!m.relocation.files.empty())
+  if (!m.relocation.prefixes.empty()) {
     j["relocate"] = {{"prefixes", m.relocation.prefixes}, {"files", m.relocation.files}};
+    if (!m.relocation.binaries.empty()) j["relocate"]["binaries"] = m.relocation.binaries;
+  }
   if (m.synthesized) j["synthesized"] = true;
   return pretty ? j.dump(2) + "\n" : j.dump();
 }
@@ -174,6 +176,7 @@ Manifest parse_manifest(std::string_view text, const std::string& where) {
     if (j.contains("relocate")) {
       m.relocation.prefixes = j["relocate"].value("prefixes", std::vector<std::string>{});
       m.relocation.files = j["relocate"].value("files", std::vector<std::string>{});
+      m.relocation.binaries = j["relocate"].value("binaries", std::vector<std::string>{});
     }
     if (j.contains("activation")) {
       const auto& a = j["activation"];
@@ -196,9 +199,10 @@ Manifest parse_manifest(std::string_view text, const std::string& where) {
   for (const std::string& prefix : m.relocation.prefixes)
     if (prefix.size() < 2 || prefix[0] != '/')
       throw Error("invalid manifest in " + where, "relocation prefix " + quote(prefix) + " is not an absolute path");
-  for (const std::string& file : m.relocation.files)
-    if (normalize_entry_path(file).path != file || file.empty())
-      throw Error("invalid manifest in " + where, "relocation file " + quote(file) + " is not a path in the stack");
+  for (const auto* list : {&m.relocation.files, &m.relocation.binaries})
+    for (const std::string& file : *list)
+      if (normalize_entry_path(file).path != file || file.empty())
+        throw Error("invalid manifest in " + where, "relocation file " + quote(file) + " is not a path in the stack");
   return m;
 }
 

@@ -38,10 +38,11 @@ Activation activation_for_kind(const std::string& kind, bool has_bin);
 // inside the stack ("." or a normalised path), valid variable names.
 std::string check_activation(const Activation& activation);
 
-// Files that name the stack's old location as text (relocation.hpp).
+// Files that name the stack's old location (relocation.hpp).
 struct Relocation {
-  std::vector<std::string> prefixes;  // absolute paths the tree was packed from
-  std::vector<std::string> files;     // relative paths to rewrite when installing
+  std::vector<std::string> prefixes;  // absolute paths the tree was packed from (or built in)
+  std::vector<std::string> files;     // relative paths of text to rewrite when installing
+  std::vector<std::string> binaries;  // relative paths of ELF files whose search paths become $ORIGIN-relative
 };
 
 struct Manifest {

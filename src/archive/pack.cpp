@@ -15,6 +15,7 @@
 #include "archive/lz4_frames.hpp"
 #include "archive/tar_writer.hpp"
 #include "base/path_check.hpp"
+#include "base/path_class.hpp"
 #include "base/progress.hpp"
 #include "archive/relocation.hpp"
 #include "base/version.hpp"
@@ -113,16 +114,26 @@ PackPlan plan_pack(const PackOptions& options) {
     return e.path == "bin" && e.type == WalkEntry::Type::directory;
   });
   m.activation = apply_overrides(m.activation, options.activation, has_bin);
-  // The tree may name itself as the user spelled it or as it resolves.
-  for (std::string prefix : {lexically_absolute(options.dir), m.source})
+  // The tree may name itself as the user spelled it, as it resolves, or as
+  // where it was built.
+  std::vector<std::string> prefixes = {lexically_absolute(options.dir), m.source};
+  for (const std::string& old : options.old_prefixes) {
+    if (old.empty() || old[0] != '/') throw Error("cannot pack " + quote(options.dir), "old prefix " + quote(old) + " is not an absolute path");
+    prefixes.push_back(normalize_path(old));
+  }
+  for (const std::string& prefix : prefixes)
     if (std::find(m.relocation.prefixes.begin(), m.relocation.prefixes.end(), prefix) == m.relocation.prefixes.end())
       m.relocation.prefixes.push_back(prefix);
   m.relocation.files = find_prefix_files(m.source, plan.entries, m.relocation.prefixes);
+  m.relocation.binaries = find_prefix_binaries(m.source, plan.entries, m.relocation.prefixes);
   auto scan_start = std::chrono::steady_clock::now();
   plan.leaks = find_leaks(m.source, plan.entries, m.relocation.prefixes);
   log::info("leak check: %zu finding(s) in %.3f s", plan.leaks.size(),
             std::chrono::duration<double>(std::chrono::steady_clock::now() - scan_start).count());
-  if (m.relocation.files.empty()) m.relocation.prefixes.clear();
+  bool links_in_prefix = std::any_of(plan.entries.begin(), plan.entries.end(), [&](const WalkEntry& e) {
+    return e.type == WalkEntry::Type::symlink && relocate_link(e.link, m.relocation.prefixes, "") != e.link;
+  });
+  if (m.relocation.files.empty() && m.relocation.binaries.empty() && !links_in_prefix) m.relocation.prefixes.clear();
   m.created = utc_now_iso8601();
   m.host = host_name();
   m.tool = std::string("shmstack ") + kVersion;

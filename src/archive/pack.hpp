@@ -34,6 +34,9 @@ struct PackOptions {
   unsigned threads = 1;  // compression workers (1 = compress inline)
   int level = 1;         // LZ4F level: <= 2 fast, 3..12 high compression
   std::vector<std::string> excludes;
+  // Where else the tree's files say they live (absolute): the prefix it was
+  // built or installed in before it was copied to `dir`. Relocated like `dir`.
+  std::vector<std::string> old_prefixes;
   bool progress = false;
   ActivationOverrides activation;
 };

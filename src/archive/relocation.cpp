@@ -8,6 +8,8 @@
 #include <cstring>
 
 #include "base/error.hpp"
+#include "base/path_check.hpp"
+#include "base/path_class.hpp"
 
 namespace shmstack {
 namespace {
@@ -97,6 +99,81 @@ std::string relocate_link(const std::string& target, const std::vector<std::stri
     if (target.size() == p.size() || target[p.size()] == '/') return new_prefix + target.substr(p.size());
   }
   return target;
+}
+
+bool is_elf_candidate(const WalkEntry& e) {
+  if (e.type != WalkEntry::Type::file || e.size < 64) return false;
+  if (e.mode & 0111) return true;
+  std::size_t slash = e.path.rfind('/');
+  const char* base = e.path.c_str() + (slash == std::string::npos ? 0 : slash + 1);
+  return ::fnmatch("*.so", base, 0) == 0 || ::fnmatch("*.so.*", base, 0) == 0;
+}
+
+std::string origin_relative(const std::string& entry, const std::string& path,
+                            const std::vector<std::string>& prefixes) {
+  if (entry.empty() || entry[0] != '/') return "";
+  std::string target = normalize_path(entry);
+  std::string longest;
+  for (const std::string& p : prefixes) {
+    std::string prefix = normalize_path(p);
+    if (is_under(target, prefix) && prefix.size() > longest.size()) longest = prefix;
+  }
+  if (longest.empty()) return "";
+  // Both as components below the stack root, then the way from one to the other.
+  std::string rest = target.substr(longest.size());
+  std::vector<std::string_view> to, from;
+  for (std::string_view part : split(rest, '/'))
+    if (!part.empty()) to.push_back(part);
+  for (std::string_view part : split(parent_of(path), '/'))
+    if (!part.empty()) from.push_back(part);
+  std::size_t common = 0;
+  while (common < to.size() && common < from.size() && to[common] == from[common]) ++common;
+  std::string out = "$ORIGIN";
+  for (std::size_t i = common; i < from.size(); ++i) out += "/..";
+  for (std::size_t i = common; i < to.size(); ++i) out += "/" + std::string(to[i]);
+  return out;
+}
+
+BinaryRelocation relocate_search_paths(const ElfSearchPaths& elf, const std::string& path,
+                                       const std::vector<std::string>& prefixes) {
+  BinaryRelocation result;
+  for (const ElfSearchString& string : elf.strings) {
+    const char* what = string.runpath ? "RUNPATH" : "RPATH";
+    std::string value;  // entries kept as they are (empty ones too), those in a prefix rewritten
+    bool changed = false, first = true;
+    for (std::string_view entry : split(string.value, ':')) {
+      std::string moved = origin_relative(std::string(entry), path, prefixes);
+      if (!first) value += ':';
+      first = false;
+      value += moved.empty() ? std::string(entry) : moved;
+      changed = changed || !moved.empty();
+    }
+    if (!changed) continue;
+    if (string.shared) {
+      result.problem = std::string(what) + " " + quote(string.value) + " shares its bytes with another dynamic string";
+      return result;
+    }
+    if (value.size() > string.value.size()) {
+      result.problem = std::string(what) + " " + quote(value) + " would be longer than " + quote(string.value);
+      return result;
+    }
+    value.resize(string.value.size(), '\0');
+    result.edits.push_back({string.offset, std::move(value)});
+  }
+  return result;
+}
+
+std::vector<std::string> find_prefix_binaries(const std::string& root, const std::vector<WalkEntry>& entries,
+                                              const std::vector<std::string>& prefixes) {
+  std::vector<std::string> found;
+  for (const WalkEntry& e : entries) {
+    if (!is_elf_candidate(e) || e.size > kMaxRelocatedBinary) continue;
+    ElfSearchPaths elf = read_elf_search_paths_file(root + "/" + e.path, e.size);
+    if (elf.strings.empty()) continue;
+    BinaryRelocation moved = relocate_search_paths(elf, e.path, prefixes);
+    if (!moved.edits.empty() && moved.problem.empty()) found.push_back(e.path);
+  }
+  return found;
 }
 
 }  // namespace shmstack

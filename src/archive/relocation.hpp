@@ -8,14 +8,24 @@
 // with a NUL byte is binary and never touched) and lists those that contain
 // one of the old prefixes; the list goes into the manifest. At install time
 // relocate_text() rewrites each listed file, and symlinks whose absolute
-// target lies in an old prefix, to the final install path. Binary files are
-// left alone: conda's use $ORIGIN-relative RUNPATHs.
+// target lies in an old prefix, to the final install path. Other binary
+// content is left alone.
+//
+// ELF files are the exception: an RPATH/RUNPATH entry in an old prefix (a
+// pyenv or Spack build names its own lib/ that way) would send the dynamic
+// loader to the source directory on every node. find_prefix_binaries() lists
+// the ELF files whose entries can be made $ORIGIN-relative in place (the new
+// string is no longer than the old; what is left is NUL-padded, as patchelf
+// and conda do when they shrink one), and relocate_search_paths() gives the
+// edits, the same at pack time (to decide) and at install time (to apply).
+// $ORIGIN-relative entries are right wherever the stack is installed.
 #pragma once
 
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "archive/elf_rpath.hpp"
 #include "archive/walk.hpp"
 
 namespace shmstack {
@@ -38,5 +48,35 @@ std::string relocate_text(std::string_view text, const std::vector<std::string>&
 // A symlink target inside an old prefix, moved to the new one; others unchanged.
 std::string relocate_link(const std::string& target, const std::vector<std::string>& prefixes,
                           const std::string& new_prefix);
+
+// Binaries. Relocated in memory at install time: bigger ones are left alone
+// (and reported by pack as leaks).
+inline constexpr std::uint64_t kMaxRelocatedBinary = std::uint64_t{256} << 20;
+
+// Files worth reading for an ELF header: executable, or *.so*.
+bool is_elf_candidate(const WalkEntry& entry);
+
+// A search-path entry inside an old prefix, as seen from the ELF file at
+// `path` (relative to the stack root): "/old/lib" for "lib/python3.11/x.so"
+// is "$ORIGIN/../..". "" when the entry is not inside a prefix.
+std::string origin_relative(const std::string& entry, const std::string& path,
+                            const std::vector<std::string>& prefixes);
+
+// Bytes to write at `offset` of the file (the new string, NUL-padded).
+struct BinaryEdit {
+  std::uint64_t offset = 0;
+  std::string bytes;
+};
+struct BinaryRelocation {
+  std::vector<BinaryEdit> edits;  // empty: nothing names an old prefix
+  std::string problem;            // non-empty: an entry does, but cannot be rewritten (why)
+};
+BinaryRelocation relocate_search_paths(const ElfSearchPaths& elf, const std::string& path,
+                                       const std::vector<std::string>& prefixes);
+
+// Paths (relative to `root`) of ELF files up to kMaxRelocatedBinary with
+// edits and no problem.
+std::vector<std::string> find_prefix_binaries(const std::string& root, const std::vector<WalkEntry>& entries,
+                                              const std::vector<std::string>& prefixes);
 
 }  // namespace shmstack

@@ -40,8 +40,8 @@ bool is_under(std::string_view path, std::string_view prefix) {
 }
 
 const std::vector<std::string>& system_directories() {
-  static const std::vector<std::string> dirs = {"/usr", "/lib", "/lib32", "/lib64", "/libx32", "/bin",
-                                                "/sbin", "/etc", "/proc", "/sys",  "/dev",    "/run"};
+  static const std::vector<std::string> dirs = {"/usr",  "/lib", "/lib32", "/lib64", "/libx32", "/bin", "/sbin",
+                                                "/etc",  "/proc", "/sys",  "/dev",  "/run",    "/var/cache"};
   return dirs;
 }
 

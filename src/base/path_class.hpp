@@ -2,11 +2,13 @@
 //
 // Shared by pack's static leak checks and audit's classification, so that
 // both agree on what "a system directory" is: the node's own installation
-// (/usr, /lib*, /bin, /sbin, /etc; not /opt, often a site mount) and
-// the kernel's virtual file systems (/proc, /sys, /dev except /dev/shm, /run).
-// These exist on every node and are not the shared file system. /tmp, /var,
-// /home, /opt, /dev/shm and everything else are not system directories: a
-// job that touches them is shown, not hidden. Paths are compared as text
+// (/usr, /lib*, /bin, /sbin, /etc, and /var/cache, which the FHS defines as
+// data generated locally by the machine's own programs, e.g. fontconfig's
+// cache; not /opt, often a site mount) and the kernel's virtual file systems
+// (/proc, /sys, /dev except /dev/shm, /run). These exist on every node and
+// are not the shared file system. /tmp, the rest of /var, /home, /opt,
+// /dev/shm and everything else are not system directories: a job that
+// touches them is shown, not hidden. Paths are compared as text
 // after lexical normalisation; symlinks are not resolved (on a merged-/usr
 // system /lib and /usr/lib are both system anyway).
 #pragma once

@@ -16,6 +16,7 @@
 #include "bcast/mpi_comm.hpp"
 #include "bcast/mpi_transport.hpp"
 #include "install/node_root.hpp"
+#include "archive/leak_scan.hpp"
 #include "archive/pack.hpp"
 #include "base/path_check.hpp"
 #include "bcast/stream_sources.hpp"
@@ -44,7 +45,11 @@ StackPlan plan_stack(const std::string& given, const BcastOptions& options, Inpu
     input.pack.threads = options.pack_threads;
     input.pack.level = options.level;
     input.pack.excludes = options.excludes;
+    input.pack.old_prefixes = options.old_prefixes;
     input.pack_plan = plan_pack(input.pack);
+    if (!input.pack_plan.leaks.empty())
+      log::warn("%s: %s; check them with 'shmstack audit'", quote(given).c_str(),
+                warn_leaks(input.pack_plan.leaks).c_str());
     stack.manifest = input.pack_plan.manifest;
     stack.source = resolved_path(given);
     stack.directory = true;

@@ -50,6 +50,7 @@ struct BcastOptions {
   unsigned pack_threads = 1;          // rank 0, for a directory: compression workers
   int level = 1;                      // for a directory
   std::vector<std::string> excludes;  // for a directory
+  std::vector<std::string> old_prefixes;  // for a directory (PackOptions)
   std::uint64_t chunk_bytes = 2 << 20;
   std::uint64_t ring = 4;
   int fanout = 2;  // k > 0: a pipelined k-ary tree (the default); 0: MPI_Ibcast

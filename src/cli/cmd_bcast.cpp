@@ -71,7 +71,9 @@ void add_bcast_options(po::options_description& options, Settings& s, unsigned& 
       ("ring", po::value(&s.options.ring)->value_name("N"), "chunks in flight per rank (default: 4)")
       ("level", po::value(&s.options.level)->value_name("L"), "LZ4 level when packing a DIR (default: 1)")
       ("exclude", po::value(&s.options.excludes)->composing()->value_name("GLOB"),
-       "when packing a DIR, leave out entries matching GLOB (repeatable)");
+       "when packing a DIR, leave out entries matching GLOB (repeatable)")
+      ("old-prefix", po::value(&s.options.old_prefixes)->composing()->value_name("PREFIX"),
+       "when packing a DIR: it was built in PREFIX, relocate what names PREFIX too (repeatable; as pack)");
   add_root_option(options);
   add_memory_margin_option(options);
 }

@@ -6,6 +6,7 @@
 #include "base/error.hpp"
 #include "base/log.hpp"
 #include "archive/activation.hpp"
+#include "archive/leak_scan.hpp"
 #include "archive/pack.hpp"
 #include "base/path_check.hpp"
 #include "base/progress.hpp"
@@ -22,21 +23,19 @@ const CommandSpec kPackSpec = {
     "not kept. The output appears under its name only when complete.\n"
     "pack warns, one line each, about leaks it can see: .pth lines and pyvenv.cfg\n"
     "values naming absolute paths outside the stack, ELF RPATH/RUNPATH entries that\n"
-    "are absolute and outside the stack or in DIR itself (binaries are not\n"
-    "relocated), symlinks leaving the stack. System directories (/usr, /lib*, /etc,\n"
-    "...) do not count. --strict makes them errors."};
+    "are absolute and outside the stack, symlinks leaving the stack. System\n"
+    "directories (/usr, /lib*, /etc, ...) do not count. --strict makes them errors.\n"
+    "Relocation: text files and symlinks that name DIR (or an --old-prefix) are\n"
+    "rewritten to the install path when the stack is installed; ELF RPATH/RUNPATH\n"
+    "entries there become $ORIGIN-relative (in place: where the new string is\n"
+    "longer, pack warns instead)."};
 
 namespace {
 
 // One line per leak pack can see, then a summary; with --strict, an error.
 void report_leaks(const PackPlan& plan, const std::string& dir, bool strict) {
   if (plan.leaks.empty()) return;
-  constexpr std::size_t kShown = 100;
-  for (std::size_t i = 0; i < plan.leaks.size() && i < kShown; ++i)
-    log::warn("leak: %s: %s", quote(plan.leaks[i].path).c_str(), plan.leaks[i].reason.c_str());
-  if (plan.leaks.size() > kShown) log::warn("leak: ... and %zu more", plan.leaks.size() - kShown);
-  std::string summary = std::to_string(plan.leaks.size()) + " possible leak" + (plan.leaks.size() == 1 ? "" : "s") +
-                        " to outside the stack (listed above)";
+  std::string summary = warn_leaks(plan.leaks);
   if (strict) throw Error("cannot pack " + quote(dir), summary + "; --strict: no archive written");
   log::warn("%s; check them with 'shmstack audit', or make them errors with --strict", summary.c_str());
 }
@@ -48,7 +47,7 @@ int cmd_pack(const Args& args) {
   std::string dir, output, name;
   unsigned threads = default_threads(16);
   int level = 1;
-  std::vector<std::string> excludes;
+  std::vector<std::string> excludes, old_prefixes;
   ActivationOverrides overrides;
   std::vector<std::string> sets;
   po::options_description arguments;
@@ -62,6 +61,9 @@ int cmd_pack(const Args& args) {
       ("exclude", po::value(&excludes)->composing()->value_name("GLOB"),
        "skip matching entries (repeatable); a GLOB with '/' matches the relative path, "
        "otherwise each name")
+      ("old-prefix", po::value(&old_prefixes)->composing()->value_name("PREFIX"),
+       "the tree was built or installed in PREFIX and copied to DIR: relocate what names PREFIX "
+       "as what names DIR (repeatable)")
       ("quiet,q", "no progress bar")
       ("strict", "make the leak warnings errors: exit 1 and write no archive")
       ("activate-as", po::value(&overrides.kind)->value_name("KIND"),
@@ -91,7 +93,10 @@ int cmd_pack(const Args& args) {
   }
   if (!overrides.kind.empty() && overrides.kind != "prefix" && overrides.kind != "target" && overrides.kind != "plain")
     throw UsageError("pack: --activate-as is prefix, target or plain, not " + quote(overrides.kind));
-  PackOptions pack_options{dir, name, threads, level, excludes, Progress::wanted(vm.count("quiet") > 0), overrides};
+  for (const std::string& prefix : old_prefixes)
+    if (prefix.size() < 2 || prefix[0] != '/') throw UsageError("pack: --old-prefix wants an absolute path other than /, got " + quote(prefix));
+  PackOptions pack_options{dir,          name, threads, level, excludes,
+                           old_prefixes, Progress::wanted(vm.count("quiet") > 0), overrides};
   auto start = std::chrono::steady_clock::now();
   PackPlan plan = plan_pack(pack_options);
   report_leaks(plan, dir, vm.count("strict") > 0);

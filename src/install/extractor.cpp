@@ -10,6 +10,7 @@
 #include "base/cancel.hpp"
 #include "base/error.hpp"
 #include "base/path_check.hpp"
+#include "base/progress.hpp"
 #include "archive/relocation.hpp"
 
 namespace shmstack {
@@ -35,6 +36,7 @@ Extractor::Extractor(int staging_fd, std::string staging_path, ExtractOptions op
   known_.emplace("", Kind::directory);
   known_.emplace(".shmstack", Kind::directory);  // made by the installer
   relocate_.insert(options_.relocation.files.begin(), options_.relocation.files.end());
+  binaries_.insert(options_.relocation.binaries.begin(), options_.relocation.binaries.end());
   writers_ = std::make_unique<FileWriterPool>(fd_, staging_path_, options_.writer_threads,
                                               kBytesInFlight);
 }
@@ -107,6 +109,19 @@ void Extractor::read_entry_data(TarReader& reader, const std::string& path, std:
   std::memset(buffer + filled, 0, static_cast<std::size_t>(size) - filled);
 }
 
+// The whole file in memory (ELF files are at most some tens of MiB), its
+// RPATH/RUNPATH rewritten where relocation.hpp says, then written as one job.
+void Extractor::write_relocated_binary(TarReader& reader, FileJob job, std::uint64_t size) {
+  if (size > kMaxRelocatedBinary) refuse(job.path, "listed for relocation but larger than " + human_bytes(kMaxRelocatedBinary));
+  char* buffer = job.allocate(static_cast<std::size_t>(size));
+  read_entry_data(reader, job.path, size, buffer, reader.read_block());
+  std::string_view bytes(buffer, static_cast<std::size_t>(size));
+  BinaryRelocation moved = relocate_search_paths(read_elf_search_paths(bytes), job.path, options_.relocation.prefixes);
+  if (!moved.problem.empty()) refuse(job.path, "cannot relocate its search path: " + moved.problem);
+  for (const BinaryEdit& edit : moved.edits) std::memcpy(buffer + edit.offset, edit.bytes.data(), edit.bytes.size());
+  writers_->submit(std::move(job));
+}
+
 void Extractor::write_file(TarReader& reader, archive_entry* entry, const std::string& path) {
   std::uint64_t size = archive_entry_size_is_set(entry) ? static_cast<std::uint64_t>(archive_entry_size(entry)) : 0;
   bytes_ += size;
@@ -126,6 +141,14 @@ void Extractor::write_file(TarReader& reader, archive_entry* entry, const std::s
     job.mtime = mtime;
     std::memcpy(job.allocate(moved.size()), moved.data(), moved.size());
     writers_->submit(std::move(job));
+    return;
+  }
+  if (!binaries_.empty() && binaries_.count(path)) {
+    FileJob job;
+    job.path = path;
+    job.mode = mode;
+    job.mtime = mtime;
+    write_relocated_binary(reader, std::move(job), size);
     return;
   }
   if (size <= kSmallFile && writers_) {

@@ -82,6 +82,7 @@ class Extractor {
   void make_room(const std::string& entry, const std::string& path, bool directory);
   void write_file(TarReader& reader, archive_entry* entry, const std::string& path);
   void write_small_file(TarReader& reader, FileJob job, std::uint64_t size);
+  void write_relocated_binary(TarReader& reader, FileJob job, std::uint64_t size);
   // Copies the entry's data, starting with `block`, into buffer[filled, size)
   // (buffer[0, filled) is already set).
   void read_entry_data(TarReader& reader, const std::string& path, std::uint64_t size, char* buffer,
@@ -91,7 +92,8 @@ class Extractor {
   std::string staging_path_;
   ExtractOptions options_;
   std::unordered_map<std::string, Kind> known_;
-  std::unordered_set<std::string> relocate_;
+  std::unordered_set<std::string> relocate_;   // text to rewrite
+  std::unordered_set<std::string> binaries_;   // ELF search paths to rewrite
   std::unordered_map<std::string, std::size_t> dir_index_;
   std::vector<DirMeta> dirs_;
   std::unique_ptr<FileWriterPool> writers_;

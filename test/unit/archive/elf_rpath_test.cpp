@@ -13,9 +13,11 @@
 #include <string>
 
 #include "archive/elf_rpath.hpp"
+#include "archive/relocation.hpp"
 #include "temp_dir.hpp"
 
 using shmstack::read_elf_search_paths;
+using shmstack::relocate_search_paths;
 
 namespace {
 
@@ -33,10 +35,13 @@ void set(F& field, std::size_t value) {
   field = static_cast<F>(value);
 }
 
+// `needed_inside` > 0: also a DT_NEEDED that starts that many bytes into the
+// RUNPATH string (a linker sharing a string's tail).
 template <typename Ehdr, typename Phdr, typename Dyn>
-std::string make_elf(unsigned char elf_class, const std::string& rpath, const std::string& runpath) {
+std::string make_elf(unsigned char elf_class, const std::string& rpath, const std::string& runpath,
+                     std::size_t needed_inside = 0) {
   std::string strtab = std::string(1, '\0') + rpath + '\0' + runpath + '\0';
-  std::size_t phoff = sizeof(Ehdr), dynoff = phoff + 2 * sizeof(Phdr), ndyn = 5;
+  std::size_t phoff = sizeof(Ehdr), dynoff = phoff + 2 * sizeof(Phdr), ndyn = 6;
   std::size_t stroff = dynoff + ndyn * sizeof(Dyn), total = stroff + strtab.size();
   std::string image(total, '\0');
   Ehdr eh{};
@@ -60,7 +65,7 @@ std::string make_elf(unsigned char elf_class, const std::string& rpath, const st
   set(dyn.p_offset, dynoff);
   set(dyn.p_filesz, ndyn * sizeof(Dyn));
   put(image, phoff + sizeof(Phdr), dyn);
-  Dyn entries[5] = {};
+  Dyn entries[6] = {};
   entries[0].d_tag = DT_STRTAB;
   set(entries[0].d_un.d_ptr, 0x1000 + stroff);
   entries[1].d_tag = DT_STRSZ;
@@ -69,14 +74,22 @@ std::string make_elf(unsigned char elf_class, const std::string& rpath, const st
   entries[2].d_un.d_val = 1;
   entries[3].d_tag = DT_RUNPATH;
   set(entries[3].d_un.d_val, 1 + rpath.size() + 1);
-  entries[4].d_tag = DT_NULL;
+  entries[4].d_tag = needed_inside ? DT_NEEDED : DT_DEBUG;
+  set(entries[4].d_un.d_val, 1 + rpath.size() + 1 + needed_inside);
+  entries[5].d_tag = DT_NULL;
   for (std::size_t i = 0; i < ndyn; ++i) put(image, dynoff + i * sizeof(Dyn), entries[i]);
   std::memcpy(image.data() + stroff, strtab.data(), strtab.size());
   return image;
 }
 
-std::string elf64(const std::string& rpath, const std::string& runpath) {
-  return make_elf<Elf64_Ehdr, Elf64_Phdr, Elf64_Dyn>(ELFCLASS64, rpath, runpath);
+std::string elf64(const std::string& rpath, const std::string& runpath, std::size_t needed_inside = 0) {
+  return make_elf<Elf64_Ehdr, Elf64_Phdr, Elf64_Dyn>(ELFCLASS64, rpath, runpath, needed_inside);
+}
+
+// The image with `relocation`'s edits applied.
+std::string edited(std::string image, const shmstack::BinaryRelocation& relocation) {
+  for (const auto& edit : relocation.edits) image.replace(edit.offset, edit.bytes.size(), edit.bytes);
+  return image;
 }
 
 }  // namespace
@@ -143,4 +156,48 @@ TEST_CASE("read_elf_search_paths_file: a real binary, a written image, a text fi
   CHECK(shmstack::read_elf_search_paths_file(dir / "lib.so", image.size() * 4).runpath.size() == 1);
   std::ofstream(dir / "text") << "not an ELF file, but long enough to be looked at";
   CHECK_FALSE(shmstack::read_elf_search_paths_file(dir / "text", 40).is_elf);
+}
+
+TEST_CASE("read_elf_search_paths says where each string lies, and whether another starts inside it") {
+  std::string image = elf64("/old/lib", "/old/lib:/x");
+  auto r = read_elf_search_paths(image);
+  REQUIRE(r.strings.size() == 2);
+  CHECK_FALSE(r.strings[0].runpath);
+  CHECK(r.strings[1].runpath);
+  for (const auto& string : r.strings) {
+    CHECK(image.compare(string.offset, string.value.size(), string.value) == 0);
+    CHECK(image[string.offset + string.value.size()] == '\0');
+    CHECK_FALSE(string.shared);
+  }
+  CHECK(r.strings[1].value == "/old/lib:/x");
+  CHECK(read_elf_search_paths(elf64("/a", "/old/lib", 5)).strings[1].shared);    // "lib" shared
+  CHECK_FALSE(read_elf_search_paths(elf64("/a", "/old/lib", 8)).strings[1].shared);  // at the NUL: ""
+}
+
+TEST_CASE("relocate_search_paths makes entries in an old prefix $ORIGIN-relative, in place") {
+  std::vector<std::string> old = {"/root/.pyenv/versions/3.11.7"};
+  std::string image = elf64("", "/root/.pyenv/versions/3.11.7/lib:/usr/lib:$ORIGIN");
+  auto moved = relocate_search_paths(read_elf_search_paths(image), "lib/python3.11/lib-dynload/zlib.so", old);
+  CHECK(moved.problem.empty());
+  REQUIRE(moved.edits.size() == 1);
+  std::string after = edited(image, moved);
+  CHECK(after.size() == image.size());
+  auto r = read_elf_search_paths(after);
+  CHECK(r.skipped.empty());
+  CHECK(r.runpath == std::vector<std::string>{"$ORIGIN/../..", "/usr/lib", "$ORIGIN"});
+  // Relocated once, nothing is left to do.
+  CHECK(relocate_search_paths(r, "lib/python3.11/lib-dynload/zlib.so", old).edits.empty());
+  // Nothing in a prefix: no edits, no problem.
+  auto outside = relocate_search_paths(read_elf_search_paths(elf64("/elsewhere/lib", "")), "x.so", old);
+  CHECK(outside.edits.empty());
+  CHECK(outside.problem.empty());
+}
+
+TEST_CASE("relocate_search_paths refuses what does not fit, or shares its bytes") {
+  std::vector<std::string> old = {"/o"};
+  auto longer = relocate_search_paths(read_elf_search_paths(elf64("", "/o/lib")), "a/b/c/x.so", old);
+  CHECK(longer.edits.empty());
+  CHECK(longer.problem.find("longer") != std::string::npos);
+  auto shared = relocate_search_paths(read_elf_search_paths(elf64("", "/o/some/long/lib", 3)), "x.so", old);
+  CHECK(shared.problem.find("shares its bytes") != std::string::npos);
 }

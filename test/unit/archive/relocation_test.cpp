@@ -65,12 +65,47 @@ TEST_CASE("a manifest's relocation list is checked: absolute prefixes, files ins
   shmstack::Manifest m;
   m.name = "x";
   m.id = "0123456789abcdef";
-  m.relocation = {{"/opt/env"}, {"bin/pip3", "pyvenv.cfg"}};
-  CHECK(shmstack::parse_manifest(shmstack::to_json(m), "t").relocation.files == m.relocation.files);
-  for (auto bad : std::vector<shmstack::Relocation>{{{"relative"}, {"bin/x"}},
-                                                    {{"/opt/env"}, {"../etc/passwd"}},
-                                                    {{"/opt/env"}, {"/etc/passwd"}}}) {
+  m.relocation = {{"/opt/env"}, {"bin/pip3", "pyvenv.cfg"}, {"lib/libx.so"}};
+  auto parsed = shmstack::parse_manifest(shmstack::to_json(m), "t").relocation;
+  CHECK(parsed.files == m.relocation.files);
+  CHECK(parsed.binaries == m.relocation.binaries);
+  for (auto bad : std::vector<shmstack::Relocation>{{{"relative"}, {"bin/x"}, {}},
+                                                    {{"/opt/env"}, {"../etc/passwd"}, {}},
+                                                    {{"/opt/env"}, {"/etc/passwd"}, {}},
+                                                    {{"/opt/env"}, {}, {"../lib/libx.so"}}}) {
     m.relocation = bad;
     CHECK_THROWS_AS(shmstack::parse_manifest(shmstack::to_json(m), "t"), shmstack::Error);
   }
+}
+
+TEST_CASE("origin_relative: the way from the ELF file's directory to the entry, in the stack") {
+  using shmstack::origin_relative;
+  std::vector<std::string> old = {"/old", "/old/nested/deeper"};
+  CHECK(origin_relative("/old/lib", "lib/python3.11/lib-dynload/x.so", old) == "$ORIGIN/../..");
+  CHECK(origin_relative("/old/lib", "bin/python3.11", old) == "$ORIGIN/../lib");
+  CHECK(origin_relative("/old/lib", "lib/libpython3.11.so", old) == "$ORIGIN");
+  CHECK(origin_relative("/old", "top.so", old) == "$ORIGIN");
+  CHECK(origin_relative("/old/lib/", "lib/a/b.so", old) == "$ORIGIN/..");
+  CHECK(origin_relative("/old/lib/../lib64", "bin/x", old) == "$ORIGIN/../lib64");
+  CHECK(origin_relative("/old/nested/deeper/lib", "lib/x.so", old) == "$ORIGIN");  // the longest prefix wins
+  CHECK(origin_relative("/older/lib", "lib/x.so", old).empty());
+  CHECK(origin_relative("/usr/lib", "lib/x.so", old).empty());
+  CHECK(origin_relative("$ORIGIN/../lib", "lib/x.so", old).empty());
+  CHECK(origin_relative("/old/../etc", "lib/x.so", old).empty());
+}
+
+TEST_CASE("is_elf_candidate: executables and *.so*, never small or other files") {
+  auto entry = [](std::string path, mode_t mode, std::uint64_t size = 4096) {
+    shmstack::WalkEntry e;
+    e.path = std::move(path);
+    e.type = shmstack::WalkEntry::Type::file;
+    e.mode = mode;
+    e.size = size;
+    return e;
+  };
+  CHECK(shmstack::is_elf_candidate(entry("bin/python3.11", 0755)));
+  CHECK(shmstack::is_elf_candidate(entry("lib/libz.so.1.2.13", 0644)));
+  CHECK(shmstack::is_elf_candidate(entry("lib/x.cpython-311-x86_64-linux-gnu.so", 0644)));
+  CHECK_FALSE(shmstack::is_elf_candidate(entry("lib/x.py", 0644)));
+  CHECK_FALSE(shmstack::is_elf_candidate(entry("lib/x.so", 0644, 10)));
 }

@@ -30,9 +30,10 @@ TEST_CASE("is_under compares whole components") {
 
 TEST_CASE("system directories: the node's installation and the kernel's file systems, not /dev/shm") {
   for (const char* p : {"/", "/usr/lib/python3.13/os.py", "/lib/x86_64-linux-gnu/libc.so.6", "/lib64",
-                        "/etc/ld.so.cache", "/proc/self/maps", "/sys/devices", "/dev/null", "/run/x", "/bin/sh"})
+                        "/etc/ld.so.cache", "/proc/self/maps", "/sys/devices", "/dev/null", "/run/x", "/bin/sh",
+                        "/var/cache/fontconfig/x.cache-8"})
     CHECK_MESSAGE(is_system_path(p), p);
   for (const char* p : {"/dev/shm", "/dev/shm/shmstack-0/x", "/tmp/x", "/home/u/.local", "/opt/site", "/global/a",
-                        "/usrx", "/var/tmp"})
+                        "/usrx", "/var/tmp", "/var/spool/x", "/var", "/var/cachex"})
     CHECK_MESSAGE(!is_system_path(p), p);
 }
