@@ -17,7 +17,7 @@ _shmstack_options() {
     gc) echo "--older-than -n --dry-run --root" ;;
     env) echo "--shell --root" ;;
     audit) echo "--forbid --json -o --output --top --root" ;;
-    bcast | run) echo "-j --threads --print-env --shell --tree --fanout --ibcast --chunk-size --ring --level --exclude --old-prefix --root --memory-margin" ;;
+    bcast | run) echo "-j --threads --print-env --shell --tree --fanout --two-tree --ibcast --chunk-size --ring --level --exclude --old-prefix --root --memory-margin" ;;
     "slurm task-prolog") echo "-j --threads --root --memory-margin" ;;
     "slurm prolog") echo "--stacks -j --threads --root --memory-margin" ;;
     "slurm epilog") echo "--purge-user --root" ;;

@@ -77,6 +77,7 @@ Plan make_plan(const BcastOptions& options, std::vector<Input>& inputs) {
   plan.chunk_bytes = options.chunk_bytes;
   plan.ring = options.ring;
   plan.fanout = options.fanout;
+  plan.two_tree = options.two_tree;
   try {
     for (const std::string& given : options.stacks) {
       Input input;
@@ -194,8 +195,11 @@ StackReport send_stack(const Comm& data, const Plan& plan, std::size_t index, bo
   shape.known_chunks = stack.archive_bytes ? chunks_for(stack.archive_bytes, plan.chunk_bytes) : 0;
 
   std::unique_ptr<Transport> transport;
-  if (plan.fanout > 0) {
-    transport = std::make_unique<mpi::TreeTransport>(data, plan.ring, plan.fanout);
+  if (plan.two_tree) {
+    transport = std::make_unique<mpi::TreeTransport>(data, plan.ring, two_tree(data.rank(), data.size()));
+  } else if (plan.fanout > 0) {
+    transport = std::make_unique<mpi::TreeTransport>(data, plan.ring,
+                                                     std::vector{kary_tree(data.rank(), data.size(), plan.fanout)});
   } else {
     transport = std::make_unique<mpi::IbcastTransport>(data, plan.ring);
   }

@@ -46,6 +46,11 @@ std::string seconds(double value) {
   return text;
 }
 
+std::string transport_name(const Plan& plan) {
+  if (plan.two_tree) return "two-tree";
+  return plan.fanout > 0 ? std::to_string(plan.fanout) + "-ary tree" : std::string("MPI_Ibcast");
+}
+
 }  // namespace
 
 std::string to_json(const Plan& plan) {
@@ -54,6 +59,7 @@ std::string to_json(const Plan& plan) {
   j["chunk_bytes"] = plan.chunk_bytes;
   j["ring"] = plan.ring;
   j["fanout"] = plan.fanout;
+  j["two_tree"] = plan.two_tree;
   j["stacks"] = json::array();
   for (const StackPlan& s : plan.stacks) {
     j["stacks"].push_back({{"manifest", to_json(s.manifest, false)},
@@ -73,6 +79,7 @@ Plan parse_plan(const std::string& text) {
     plan.chunk_bytes = j.at("chunk_bytes").get<std::uint64_t>();
     plan.ring = j.at("ring").get<std::uint64_t>();
     plan.fanout = j.at("fanout").get<int>();
+    plan.two_tree = j.at("two_tree").get<bool>();
     for (const json& s : j.at("stacks")) {
       StackPlan stack;
       stack.manifest = parse_manifest(s.at("manifest").get<std::string>(), "the broadcast plan");
@@ -221,7 +228,7 @@ std::vector<std::string> stack_summary(const Plan& plan, std::size_t index, cons
             (installed == 1 ? "" : "s") + " (" + std::to_string(present) + " had it), " + std::to_string(files) +
             " files, " + human_bytes(bytes) + "; read " + seconds(times.read_seconds) + ", broadcast " +
             seconds(times.seconds) + " (" +
-            (plan.fanout > 0 ? std::to_string(plan.fanout) + "-ary tree" : std::string("MPI_Ibcast")) + "), unpack " + seconds(slowest) + " (slowest: " + slowest_host + ")";
+            transport_name(plan) + "), unpack " + seconds(slowest) + " (slowest: " + slowest_host + ")";
     if (times.seconds > 0)
       line += ", " + human_bytes(static_cast<std::uint64_t>(static_cast<double>(times.archive_bytes) / times.seconds)) +
               "/s";

@@ -34,6 +34,7 @@ struct Plan {
   std::uint64_t chunk_bytes = 2 << 20;
   std::uint64_t ring = 4;
   int fanout = 2;  // k > 0: a pipelined k-ary tree (the default); 0: MPI_Ibcast
+  bool two_tree = false;  // the two-tree instead of the k-ary tree (tree_shape.hpp)
 };
 
 enum class Need { present, needs, cannot };

@@ -40,9 +40,9 @@ void ChunkQueue::abort(const std::string& why) {
   arrived_.notify_one();
 }
 
-void ChunkQueue::wait_release(std::chrono::microseconds timeout) {
+void ChunkQueue::wait_release(std::size_t slot, std::chrono::microseconds timeout) {
   std::unique_lock lock(mutex_);
-  released_.wait_for(lock, timeout);
+  released_.wait_for(lock, timeout, [&] { return holds_.at(slot) == 0; });
 }
 
 void ChunkQueue::stop() {

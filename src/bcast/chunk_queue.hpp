@@ -40,8 +40,8 @@ class ChunkQueue final : public ByteSource, public ChunkSink {
   bool held(std::size_t slot) const override;
   void finish() override;
   void abort(const std::string& why) override;
-  // Sleeps until a slot is released or `timeout` passes.
-  void wait_release(std::chrono::microseconds timeout) override;
+  // Sleeps until `slot` is released or `timeout` passes.
+  void wait_release(std::size_t slot, std::chrono::microseconds timeout) override;
 
   // Install thread.
   std::size_t read(char* buffer, std::size_t capacity) override;

@@ -24,8 +24,9 @@ class ChunkSink {
   // The stream is complete / the sender failed for `why`.
   virtual void finish() = 0;
   virtual void abort(const std::string& why) = 0;
-  // Waits until a slot is released or `timeout` passes.
-  virtual void wait_release(std::chrono::microseconds timeout) = 0;
+  // Waits until `slot` is no longer held (at once if it is not) or `timeout`
+  // passes.
+  virtual void wait_release(std::size_t slot, std::chrono::microseconds timeout) = 0;
   // Takes no more data: later pushes are dropped.
   virtual void stop() = 0;
 };

@@ -104,6 +104,13 @@ bool may_post(const StreamShape& shape, std::uint64_t seq, std::optional<std::ui
   return !end || seq < *end + shape.ring;
 }
 
+std::chrono::microseconds idle_pause(unsigned idle_rounds, bool network_busy) {
+  auto cap = network_busy ? kNetworkPauseCap : kInstallPauseCap;
+  auto pause = kFirstPause;
+  for (unsigned i = 0; i < idle_rounds && pause < cap; ++i) pause *= 2;
+  return std::min(pause, cap);
+}
+
 namespace {
 
 // The ring's buffers, from runtime::allocate_slot (real memory in shmstack,
@@ -144,7 +151,7 @@ PumpStats pump(Transport& transport, const StreamShape& shape, ByteSource* sourc
   std::uint64_t arrived = 0;
 
   auto slot_free = [&](std::size_t slot) { return transport.idle(slot) && !(install && install->held(slot)); };
-  auto pause = std::chrono::microseconds(20);
+  unsigned idle_rounds = 0;
   for (;;) {
     bool moved = false;
     while (posted - arrived < ring && may_post(shape, posted, end) && slot_free(posted % ring)) {
@@ -181,20 +188,20 @@ PumpStats pump(Transport& transport, const StreamShape& shape, ByteSource* sourc
     }
     if (end && arrived == posted && !may_post(shape, posted, end)) break;
     if (moved) {
-      pause = std::chrono::microseconds(20);
+      idle_rounds = 0;
       continue;
     }
     check_cancelled();
-    if (install) {
-      install->wait_release(pause);
+    // Nothing moved: what is the pump waiting for? (idle_pause() says why it matters.)
+    bool network_busy = arrived < posted;
+    for (std::size_t slot = 0; slot < ring && !network_busy; ++slot) network_busy = !transport.idle(slot);
+    auto pause = idle_pause(idle_rounds++, network_busy);
+    if (install && !network_busy) {
+      // Only the install holds slots: the next one to post is the one it must give back.
+      install->wait_release(posted % ring, pause);
     } else {
       runtime::pause_for(pause);
     }
-    // Up to 1 ms: a node is nearly always waiting for its own install (which
-    // wakes the wait when it frees a slot), and polling MPI every 100 us cost
-    // the two-core simulation of 8 nodes about 7% of its CPU. Anything moving
-    // resets the pause to 20 us.
-    pause = std::min(pause * 2, std::chrono::microseconds(1000));
   }
   // Done when neither MPI nor the install thread uses any slot.
   for (std::size_t slot = 0; slot < ring; ++slot) {

@@ -29,6 +29,7 @@
 // and replays messages, for tests without MPI.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -66,6 +67,19 @@ std::uint64_t chunks_for(std::uint64_t bytes, std::uint64_t chunk_bytes);
 
 // May message `seq` be posted, given the last/abort chunk if one has been seen?
 bool may_post(const StreamShape& shape, std::uint64_t seq, std::optional<std::uint64_t> end);
+
+// How long the pump waits after `idle_rounds` rounds in a row in which nothing
+// moved (0: the first). It polls MPI (progress only happens inside MPI calls,
+// and only the main thread may make them), so while the network holds a slot
+// (a receive posted, a send to a child in flight) the wait stays short, under
+// one chunk's time on a fast link: a forwarding rank that slept longer would
+// delay its children's chunks and its own next receive. When every busy slot
+// is held by the install alone, the pump waits on the install, which wakes
+// it the moment the slot it needs is released: the long cap costs nothing.
+inline constexpr std::chrono::microseconds kFirstPause{20};
+inline constexpr std::chrono::microseconds kNetworkPauseCap{50};
+inline constexpr std::chrono::microseconds kInstallPauseCap{20000};
+std::chrono::microseconds idle_pause(unsigned idle_rounds, bool network_busy);
 
 class Transport {
  public:

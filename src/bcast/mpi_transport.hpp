@@ -1,10 +1,11 @@
 // The two ways the data phase moves a chunk over the data communicator
 // (rank 0 of it is the reader):
 //
-//  - TreeTransport (the default): a pipelined k-ary tree of point-to-point
-//    messages: each rank receives a chunk from its parent ((r-1)/k) and, once
-//    it is in, forwards it to its children (r*k+1 ... r*k+k) while the next
-//    chunk is already on its way.
+//  - TreeTransport (the default): pipelined trees of point-to-point
+//    messages (tree_shape.hpp: the k-ary tree, or the two-tree): each rank
+//    receives a chunk from its parent in the chunk's tree and, once it is in,
+//    forwards it to its children there while the next chunks are already on
+//    their way.
 //  - IbcastTransport (--ibcast): one MPI_Ibcast per message; the MPI library
 //    picks the algorithm (MPICH: binomial tree for small messages, scatter +
 //    allgather for large ones). Up to `ring` broadcasts are in flight, so
@@ -20,10 +21,13 @@
 
 #include <mpi.h>
 
+#include <deque>
+#include <utility>
 #include <vector>
 
 #include "bcast/chunk_stream.hpp"
 #include "bcast/mpi_comm.hpp"
+#include "bcast/tree_shape.hpp"
 
 namespace shmstack::mpi {
 
@@ -43,7 +47,9 @@ class IbcastTransport final : public Transport {
 
 class TreeTransport final : public Transport {
  public:
-  TreeTransport(const Comm& comm, std::size_t ring, int fanout);
+  static constexpr std::size_t kSendsPerChild = 2;
+  // `trees`: this rank's links in each tree (kary_tree or two_tree).
+  TreeTransport(const Comm& comm, std::size_t ring, std::vector<TreeLinks> trees);
   ~TreeTransport() override;
   bool is_root() const override { return comm_.rank() == 0; }
   void start(std::size_t slot, char* message, std::size_t size, std::uint64_t seq) override;
@@ -54,15 +60,26 @@ class TreeTransport final : public Transport {
   struct Slot {
     char* message = nullptr;
     int count = 0;
+    std::size_t tree = 0;
     MPI_Request receive = MPI_REQUEST_NULL;
     bool received = false;
-    std::vector<MPI_Request> sends;
+    int sends_left = 0;  // to children: queued or in flight
   };
-  void forward(Slot& slot);
+  // What this rank sends to one child, oldest first: at most kSendsPerChild
+  // in flight, the rest queued (see send_queued()).
+  struct Child {
+    int rank = -1;
+    std::deque<std::size_t> queued;  // slots
+    std::deque<std::pair<std::size_t, MPI_Request>> in_flight;
+  };
+  void forward(std::size_t index);
+  bool progress(std::size_t index);
+  void send_queued();
+  Child& child(int rank);
   const Comm& comm_;
-  int parent_ = -1;
-  std::vector<int> children_;
+  std::vector<TreeLinks> trees_;
   std::vector<Slot> slots_;
+  std::vector<Child> children_;
 };
 
 }  // namespace shmstack::mpi

@@ -66,6 +66,8 @@ void add_bcast_options(po::options_description& options, Settings& s, unsigned& 
       ("tree", "send through a pipelined tree of point-to-point messages (the "
                "default)")
       ("fanout", po::value(&fanout)->value_name("K"), "children per rank in the tree (default: 2)")
+      ("two-tree", "send through two binary trees, half the chunks down each, so that every rank "
+                   "sends each chunk at most once (tree_shape.hpp)")
       ("ibcast", "send with MPI_Ibcast instead of the tree")
       ("chunk-size", po::value(&chunk_mib)->value_name("MIB"), "broadcast chunk size in MiB (default: 2)")
       ("ring", po::value(&s.options.ring)->value_name("N"), "chunks in flight per rank (default: 4)")
@@ -104,7 +106,10 @@ std::optional<int> parse_settings(const CommandSpec& spec, const Args& args, Set
     if (fanout < 1 || fanout > 64) throw UsageError(std::string(spec.name) + ": --fanout must be 1 to 64");
     if (vm.count("ibcast") && (vm.count("tree") || vm.count("fanout")))
       throw UsageError(std::string(spec.name) + ": --ibcast sends no tree (no --tree or --fanout with it)");
+    if (vm.count("two-tree") && (vm.count("ibcast") || vm.count("fanout")))
+      throw UsageError(std::string(spec.name) + ": --two-tree has its own shape (no --ibcast or --fanout with it)");
     s.options.fanout = vm.count("ibcast") ? 0 : fanout;
+    s.options.two_tree = vm.count("two-tree") > 0;
     parse_shell(s.shell);
     s.options.memory_margin = memory_margin_from(vm, spec.name);
   } catch (const UsageError&) {

@@ -19,6 +19,9 @@ grep -q "^shmstack: warning: srun started 4 tasks, but each one is an MPI job of
 # The transports: the tree (default, also by name) and MPI_Ibcast, which has no tree to shape.
 "$S" bcast --ibcast "$T/a.tar.lz4" >/dev/null || fail "bcast --ibcast failed"
 "$S" bcast --tree --fanout 3 "$T/a.tar.lz4" >/dev/null || fail "bcast --tree --fanout 3 failed"
+"$S" bcast --two-tree "$T/a.tar.lz4" >/dev/null || fail "bcast --two-tree failed"
+rc=0; "$S" bcast --two-tree --fanout 3 "$T/a.tar.lz4" >/dev/null 2>"$T/err" || rc=$?
+((rc == 2)) && grep -q "bcast: --two-tree has its own shape" "$T/err" || { cat "$T/err"; fail "--two-tree --fanout was not a usage error"; }
 rc=0; "$S" bcast --ibcast --fanout 3 "$T/a.tar.lz4" >/dev/null 2>"$T/err" || rc=$?
 ((rc == 2)) && grep -q "bcast: --ibcast sends no tree" "$T/err" || { cat "$T/err"; fail "--ibcast --fanout was not a usage error"; }
 echo "bcast alone ok"

@@ -35,13 +35,11 @@ void ModelInstall::abort(const std::string& why) {
   abort_reason_ = why.empty() ? std::string("the sender stopped") : why;
 }
 
-void ModelInstall::wait_release(std::chrono::microseconds timeout) {
-  double t = now();
-  double wait = static_cast<double>(timeout.count()) * 1e-6;
-  for (double r : release_)
-    if (r > t) wait = std::min(wait, r - t);
+void ModelInstall::wait_release(std::size_t slot, std::chrono::microseconds timeout) {
+  double wait = std::min(static_cast<double>(timeout.count()) * 1e-6, release_.at(slot) - now());
+  if (wait <= 0) return;
   // Through runtime::pause_for, as the pump's other pauses (and its experimental cap).
-  runtime::pause_for(std::chrono::microseconds(std::max<long long>(1, static_cast<long long>(wait * 1e6))));
+  runtime::pause_for(std::chrono::microseconds(std::max<long long>(1, static_cast<long long>(wait * 1e6 + 0.999))));
 }
 
 std::size_t ModelSource::read(char*, std::size_t capacity) {

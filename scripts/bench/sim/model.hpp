@@ -29,7 +29,7 @@ class ModelInstall final : public ChunkSink {
   bool held(std::size_t slot) const override;
   void finish() override;
   void abort(const std::string& why) override;
-  void wait_release(std::chrono::microseconds timeout) override;
+  void wait_release(std::size_t slot, std::chrono::microseconds timeout) override;
   void stop() override { stopped_ = true; }
 
   std::uint64_t bytes() const { return bytes_; }

@@ -12,7 +12,7 @@
 // object on rank 0 (simulated seconds), read by scripts/bench/bcast-sim.
 //
 //   sim_bcast --bytes N [--chunk N] [--ring N] [--fanout K (0: MPI_Ibcast)]
-//             [--install-rate BYTES_PER_S (0: instant)] [--fail-rank R]
+//             [--two-tree 0|1] [--install-rate BYTES_PER_S (0: instant)] [--fail-rank R]
 #include <mpi.h>
 
 #include <chrono>
@@ -39,6 +39,7 @@ struct Args {
   std::uint64_t chunk = 2 << 20;
   std::uint64_t ring = 4;
   int fanout = 2;
+  bool two_tree = false;
   double install_rate = 0;
   int fail_rank = -1;
 };
@@ -52,6 +53,7 @@ Args parse(int argc, char** argv) {
     else if (k == "--chunk") a.chunk = std::strtoull(v, nullptr, 10);
     else if (k == "--ring") a.ring = std::strtoull(v, nullptr, 10);
     else if (k == "--fanout") a.fanout = std::atoi(v);
+    else if (k == "--two-tree") a.two_tree = std::atoi(v) != 0;
     else if (k == "--install-rate") a.install_rate = std::strtod(v, nullptr);
     else if (k == "--fail-rank") a.fail_rank = std::atoi(v);
     else throw Error("sim_bcast", "unknown option " + k);
@@ -64,6 +66,7 @@ Plan make_plan(const Args& a) {
   plan.chunk_bytes = a.chunk;
   plan.ring = a.ring;
   plan.fanout = a.fanout;
+  plan.two_tree = a.two_tree;
   StackPlan stack;
   stack.manifest.name = "sci-env";  // the figures of bench/corpus/sci-env
   stack.manifest.id = "0123456789abcdef";
@@ -161,8 +164,11 @@ int run(int argc, char** argv) {
     shape.ring = plan.ring;
     shape.known_chunks = chunks_for(plan.stacks[0].archive_bytes, plan.chunk_bytes);
     std::unique_ptr<Transport> transport;
-    if (plan.fanout > 0) {
-      transport = std::make_unique<mpi::TreeTransport>(data, plan.ring, plan.fanout);
+    if (plan.two_tree) {
+      transport = std::make_unique<mpi::TreeTransport>(data, plan.ring, two_tree(data.rank(), data.size()));
+    } else if (plan.fanout > 0) {
+      transport = std::make_unique<mpi::TreeTransport>(data, plan.ring,
+                                                       std::vector{kary_tree(data.rank(), data.size(), plan.fanout)});
     } else {
       transport = std::make_unique<mpi::IbcastTransport>(data, plan.ring);
     }
@@ -200,14 +206,14 @@ int run(int argc, char** argv) {
   double pumped = max_over(t_pumped, w) - t0;
   double end = max_over(t_end, w) - t0;
   if (rank0) {
-    std::printf("{\"n\": %d, \"bytes\": %llu, \"chunk\": %llu, \"ring\": %llu, \"fanout\": %d, "
+    std::printf("{\"n\": %d, \"bytes\": %llu, \"chunk\": %llu, \"ring\": %llu, \"fanout\": %d, \"two_tree\": %s, "
                 "\"install_rate\": %.6g, \"fail_rank\": %d, \"ok\": %s, \"problems\": %zu, \"failures\": %zu, "
                 "\"every_node_got_all_in_order\": %s, \"min_chunks\": %lld, "
                 "\"plan_bytes\": %zu, \"answer_bytes\": %zu, \"report_bytes\": %zu, "
                 "\"plan_s\": %.9g, \"control_s\": %.9g, \"last_install_s\": %.9g, \"pumped_s\": %.9g, "
                 "\"outcome_s\": %.9g, \"total_s\": %.9g}\n",
                 world.size(), static_cast<unsigned long long>(a.bytes), static_cast<unsigned long long>(a.chunk),
-                static_cast<unsigned long long>(a.ring), a.fanout, a.install_rate, a.fail_rank,
+                static_cast<unsigned long long>(a.ring), a.fanout, a.two_tree ? "true" : "false", a.install_rate, a.fail_rank,
                 ok ? "true" : "false", problems, failures, got_all ? "true" : "false",
                 min_pieces == (1ll << 62) ? 0 : min_pieces, plan_bytes, answer_text.size(), report_text.size(),
                 plan_s, control, fine ? last_install : 0.0, pumped, end - pumped, end);

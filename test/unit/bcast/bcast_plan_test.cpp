@@ -45,6 +45,9 @@ TEST_CASE("the plan survives the trip to every rank") {
   CHECK(back.chunk_bytes == plan.chunk_bytes);
   CHECK(back.ring == 6);
   CHECK(back.fanout == 2);
+  CHECK_FALSE(back.two_tree);
+  plan.two_tree = true;
+  CHECK(parse_plan(to_json(plan)).two_tree);
   REQUIRE(back.stacks.size() == 2);
   CHECK(back.stacks[0].manifest.id == "0123456789abcdef");
   CHECK(back.stacks[0].manifest.disk_bytes == plan.stacks[0].manifest.disk_bytes);

@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <string>
 #include <thread>
 #include <vector>
@@ -258,4 +259,42 @@ TEST_CASE("the queue lends pieces in place: a slot stays held until its last hol
   second = {};
   CHECK_FALSE(queue.held(1));
   CHECK_THROWS_AS(queue.next_piece(), shmstack::Error);
+}
+
+TEST_CASE("the pump's idle wait: short while the network holds a slot, long only on the install") {
+  using shmstack::idle_pause;
+  using shmstack::kFirstPause;
+  using shmstack::kInstallPauseCap;
+  using shmstack::kNetworkPauseCap;
+  CHECK(idle_pause(0, true) == kFirstPause);
+  CHECK(idle_pause(0, false) == kFirstPause);
+  CHECK(idle_pause(1, true) == 2 * kFirstPause);
+  for (unsigned rounds = 0; rounds < 100; ++rounds) {
+    CHECK(idle_pause(rounds, true) <= kNetworkPauseCap);
+    CHECK(idle_pause(rounds, false) <= kInstallPauseCap);
+    CHECK(idle_pause(rounds + 1, true) >= idle_pause(rounds, true));
+  }
+  CHECK(idle_pause(50, true) == kNetworkPauseCap);
+  CHECK(idle_pause(50, false) == kInstallPauseCap);
+  CHECK(idle_pause(~0u, true) == kNetworkPauseCap);
+  // Under one 2 MiB chunk's time on a 12.5 GB/s link (168 us): a forwarding
+  // rank never sleeps through a whole chunk.
+  CHECK(kNetworkPauseCap < std::chrono::microseconds(168));  // 50 us: measured in doc/performance-sim.md
+}
+
+TEST_CASE("the queue's wait for a slot returns as soon as that slot is released") {
+  ChunkQueue queue("x", 2);
+  queue.wait_release(0, std::chrono::seconds(10));  // not held: at once
+  char data[8] = {};
+  queue.push(1, data, sizeof data);
+  auto start = std::chrono::steady_clock::now();
+  std::thread reader([&] {
+    char buffer[8];
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    CHECK(queue.read(buffer, sizeof buffer) == 8);
+  });
+  queue.wait_release(1, std::chrono::seconds(10));
+  CHECK_FALSE(queue.held(1));
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
+  reader.join();
 }
