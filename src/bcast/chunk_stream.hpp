@@ -71,13 +71,16 @@ bool may_post(const StreamShape& shape, std::uint64_t seq, std::optional<std::ui
 // How long the pump waits after `idle_rounds` rounds in a row in which nothing
 // moved (0: the first). It polls MPI (progress only happens inside MPI calls,
 // and only the main thread may make them), so while the network holds a slot
-// (a receive posted, a send to a child in flight) the wait stays short, under
+// (a receive posted, a send to a child in flight) the wait stays short, about
 // one chunk's time on a fast link: a forwarding rank that slept longer would
-// delay its children's chunks and its own next receive. When every busy slot
+// delay its children's chunks and its own next receive. (200 us: 50 us was 5%
+// faster in the 1,024-node simulation but 13% slower with 4 simulated nodes
+// on this 2-core machine, where polling takes CPU from the installs; both in
+// doc/performance-sim.md.) When every busy slot
 // is held by the install alone, the pump waits on the install, which wakes
 // it the moment the slot it needs is released: the long cap costs nothing.
 inline constexpr std::chrono::microseconds kFirstPause{20};
-inline constexpr std::chrono::microseconds kNetworkPauseCap{50};
+inline constexpr std::chrono::microseconds kNetworkPauseCap{200};
 inline constexpr std::chrono::microseconds kInstallPauseCap{20000};
 std::chrono::microseconds idle_pause(unsigned idle_rounds, bool network_busy);
 

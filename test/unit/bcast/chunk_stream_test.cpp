@@ -277,9 +277,10 @@ TEST_CASE("the pump's idle wait: short while the network holds a slot, long only
   CHECK(idle_pause(50, true) == kNetworkPauseCap);
   CHECK(idle_pause(50, false) == kInstallPauseCap);
   CHECK(idle_pause(~0u, true) == kNetworkPauseCap);
-  // Under one 2 MiB chunk's time on a 12.5 GB/s link (168 us): a forwarding
-  // rank never sleeps through a whole chunk.
-  CHECK(kNetworkPauseCap < std::chrono::microseconds(168));  // 50 us: measured in doc/performance-sim.md
+  // About one 2 MiB chunk's time on a 12.5 GB/s link (168 us): a forwarding
+  // rank sleeps through at most about one chunk (200 us: measured in
+  // doc/performance-sim.md against 50 us and the old 1 ms).
+  CHECK(kNetworkPauseCap <= std::chrono::microseconds(200));
 }
 
 TEST_CASE("the queue's wait for a slot returns as soon as that slot is released") {
