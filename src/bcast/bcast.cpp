@@ -194,15 +194,7 @@ StackReport send_stack(const Comm& data, const Plan& plan, std::size_t index, bo
   shape.ring = plan.ring;
   shape.known_chunks = stack.archive_bytes ? chunks_for(stack.archive_bytes, plan.chunk_bytes) : 0;
 
-  std::unique_ptr<Transport> transport;
-  if (plan.two_tree) {
-    transport = std::make_unique<mpi::TreeTransport>(data, plan.ring, two_tree(data.rank(), data.size()));
-  } else if (plan.fanout > 0) {
-    transport = std::make_unique<mpi::TreeTransport>(data, plan.ring,
-                                                     std::vector{kary_tree(data.rank(), data.size(), plan.fanout)});
-  } else {
-    transport = std::make_unique<mpi::IbcastTransport>(data, plan.ring);
-  }
+  std::unique_ptr<Transport> transport = mpi::make_transport(data, plan);
   ChunkQueue queue(stack.source_given, plan.ring, stack.archive_bytes);
   std::optional<InstallThread> install;
   if (needs) {

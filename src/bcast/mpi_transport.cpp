@@ -124,12 +124,12 @@ bool TreeTransport::arrived(std::size_t index) {
   // chunks; within a tree they are forwarded in that order (one tag per
   // tree, and MPI keeps messages of one tag in order), so a tree stops at
   // its first chunk still on its way.
-  std::vector<bool> waiting(trees_.size(), false);
+  waiting_.assign(trees_.size(), false);  // no allocation after the first call
   for (std::size_t k = 0; k < slots_.size(); ++k) {
     std::size_t at = (index + k) % slots_.size();
     const Slot& slot = slots_[at];
-    if (slot.received || slot.receive == MPI_REQUEST_NULL || waiting[slot.tree]) continue;
-    if (!progress(at)) waiting[slot.tree] = true;
+    if (slot.received || slot.receive == MPI_REQUEST_NULL || waiting_[slot.tree]) continue;
+    if (!progress(at)) waiting_[slot.tree] = true;
   }
   return slots_[index].received;
 }
@@ -139,6 +139,14 @@ bool TreeTransport::idle(std::size_t index) {
   if (!slot.received && slot.receive != MPI_REQUEST_NULL) return false;
   if (slot.sends_left > 0) send_queued();
   return slot.sends_left == 0;
+}
+
+std::unique_ptr<Transport> make_transport(const Comm& data, const Plan& plan) {
+  if (plan.two_tree) return std::make_unique<TreeTransport>(data, plan.ring, two_tree(data.rank(), data.size()));
+  if (plan.fanout > 0)
+    return std::make_unique<TreeTransport>(data, plan.ring,
+                                           std::vector{kary_tree(data.rank(), data.size(), plan.fanout)});
+  return std::make_unique<IbcastTransport>(data, plan.ring);
 }
 
 }  // namespace shmstack::mpi

@@ -22,9 +22,11 @@
 #include <mpi.h>
 
 #include <deque>
+#include <memory>
 #include <utility>
 #include <vector>
 
+#include "bcast/bcast_plan.hpp"
 #include "bcast/chunk_stream.hpp"
 #include "bcast/mpi_comm.hpp"
 #include "bcast/tree_shape.hpp"
@@ -80,6 +82,11 @@ class TreeTransport final : public Transport {
   std::vector<TreeLinks> trees_;
   std::vector<Slot> slots_;
   std::vector<Child> children_;
+  std::vector<bool> waiting_;  // arrived(): per tree, stopped at a chunk still on its way
 };
+
+// The plan's transport over `data`: the two-tree, the k-ary tree, or
+// MPI_Ibcast (fanout 0). shmstack and the simulation both start it here.
+std::unique_ptr<Transport> make_transport(const Comm& data, const Plan& plan);
 
 }  // namespace shmstack::mpi

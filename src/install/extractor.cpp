@@ -131,31 +131,23 @@ void Extractor::write_file(TarReader& reader, archive_entry* entry, const std::s
   mode_t mode = archive_entry_perm(entry) & 0777;
   timespec mtime = entry_mtime(entry);
 
+  FileJob job;
+  job.path = path;
+  job.mode = mode;
+  job.mtime = mtime;
   if (!relocate_.empty() && relocate_.count(path) && size <= kMaxRelocatedFile) {
     std::string text(static_cast<std::size_t>(size), '\0');
     read_entry_data(reader, path, size, text.data(), reader.read_block());
     std::string moved = relocate_text(text, options_.relocation.prefixes, options_.new_prefix);
-    FileJob job;
-    job.path = path;
-    job.mode = mode;
-    job.mtime = mtime;
     std::memcpy(job.allocate(moved.size()), moved.data(), moved.size());
     writers_->submit(std::move(job));
     return;
   }
   if (!binaries_.empty() && binaries_.count(path)) {
-    FileJob job;
-    job.path = path;
-    job.mode = mode;
-    job.mtime = mtime;
     write_relocated_binary(reader, std::move(job), size);
     return;
   }
   if (size <= kSmallFile && writers_) {
-    FileJob job;
-    job.path = path;
-    job.mode = mode;
-    job.mtime = mtime;
     write_small_file(reader, std::move(job), size);
     return;
   }

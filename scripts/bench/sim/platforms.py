@@ -39,6 +39,14 @@ def leaf_width(n):
     return min(32, n) if n >= 64 else max(4, int(math.sqrt(n)))
 
 
+def cluster(n, what, bw, topology, params):
+    """The platform file: one SimGrid <cluster> of n nodes with this topology."""
+    return HEAD.format(what=what) + (
+        f'<cluster id="c" prefix="n" suffix="" radical="0-{n - 1}" speed="1Gf" bw="{bw}" lat="{LAT}" '
+        f'sharing_policy="SPLITDUPLEX" topology="{topology}" topo_parameters="{params}" '
+        f'loopback_bw="100GBps" loopback_lat="0"/>\n') + TAIL
+
+
 def fat_tree(n, oversub):
     a = leaf_width(n)
     leaves = n // a
@@ -46,10 +54,7 @@ def fat_tree(n, oversub):
     what = (f"{n} nodes, two-level fat tree: {leaves} leaf switches of {a} nodes, {spines} spines, "
             f"{'full bisection' if oversub == 1 else f'{oversub}:1 oversubscribed'}; EDR 12.5 GB/s links, {LAT} each")
     params = f"2;{a},{leaves};1,{spines};1,1"
-    return HEAD.format(what=what) + (
-        f'<cluster id="c" prefix="n" suffix="" radical="0-{n - 1}" speed="1Gf" bw="{EDR}" lat="{LAT}" '
-        f'sharing_policy="SPLITDUPLEX" topology="FAT_TREE" topo_parameters="{params}" '
-        f'loopback_bw="100GBps" loopback_lat="0"/>\n') + TAIL, params
+    return cluster(n, what, EDR, "FAT_TREE", params), params
 
 
 def dragonfly(n):
@@ -62,10 +67,7 @@ def dragonfly(n):
     what = (f"{n} nodes, dragonfly: {groups} groups of {per_group} routers, {per_router} nodes each, one global link "
             f"per pair of groups; Slingshot-like 25 GB/s links, {LAT} each")
     params = f"{groups},1;1,1;{per_group},1;{per_router}"
-    return HEAD.format(what=what) + (
-        f'<cluster id="c" prefix="n" suffix="" radical="0-{n - 1}" speed="1Gf" bw="{SLINGSHOT}" lat="{LAT}" '
-        f'sharing_policy="SPLITDUPLEX" topology="DRAGONFLY" topo_parameters="{params}" '
-        f'loopback_bw="100GBps" loopback_lat="0"/>\n') + TAIL, params
+    return cluster(n, what, SLINGSHOT, "DRAGONFLY", params), params
 
 
 def main():

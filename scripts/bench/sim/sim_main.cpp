@@ -163,15 +163,7 @@ int run(int argc, char** argv) {
     shape.chunk_bytes = plan.chunk_bytes;
     shape.ring = plan.ring;
     shape.known_chunks = chunks_for(plan.stacks[0].archive_bytes, plan.chunk_bytes);
-    std::unique_ptr<Transport> transport;
-    if (plan.two_tree) {
-      transport = std::make_unique<mpi::TreeTransport>(data, plan.ring, two_tree(data.rank(), data.size()));
-    } else if (plan.fanout > 0) {
-      transport = std::make_unique<mpi::TreeTransport>(data, plan.ring,
-                                                       std::vector{kary_tree(data.rank(), data.size(), plan.fanout)});
-    } else {
-      transport = std::make_unique<mpi::IbcastTransport>(data, plan.ring);
-    }
+    std::unique_ptr<Transport> transport = mpi::make_transport(data, plan);
     sim::ModelSource source(plan.stacks[0].archive_bytes);
     PumpStats stats = pump_stream(*transport, shape, rank0 ? &source : nullptr, needs ? &install : nullptr);
     t_pumped = sim::now();
