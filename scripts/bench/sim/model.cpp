@@ -16,6 +16,7 @@ bool ModelInstall::push(std::size_t slot, const char*, std::size_t size) {
   if (finished_ || slot != pieces_ % release_.size()) in_order_ = false;
   double t = now();
   if (first_at_ < 0) first_at_ = t;
+  push_times_.push_back(t);
   busy_until_ = std::max(busy_until_, t) + (rate_ > 0 ? static_cast<double>(size) / rate_ : 0.0);
   release_.at(slot) = busy_until_;
   bytes_ += size;

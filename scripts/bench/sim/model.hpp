@@ -39,6 +39,7 @@ class ModelInstall final : public ChunkSink {
   double first_at() const { return first_at_; }  // first chunk handed over
   double done_at() const { return done_at_; }    // last byte written
   const std::string& abort_reason() const { return abort_reason_; }
+  const std::vector<double>& push_times() const { return push_times_; }  // when each chunk was handed over
 
  private:
   double rate_;
@@ -52,6 +53,7 @@ class ModelInstall final : public ChunkSink {
   double first_at_ = -1;
   double done_at_ = -1;
   std::string abort_reason_;
+  std::vector<double> push_times_;
 };
 
 class ModelSource final : public ByteSource {

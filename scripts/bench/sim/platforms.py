@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes the SimGrid platforms of scripts/bench/bcast-sim into bench/platforms/.
 
-Three networks, each for n = 16 ... 16384 nodes (one MPI rank per node):
+Four networks, each for n = 16 ... 16384 nodes (one MPI rank per node):
 
   fat-tree      two-level fat tree, full bisection: each leaf switch has as
                 many up-links (one to each spine) as nodes. InfiniBand EDR:
@@ -11,6 +11,9 @@ Three networks, each for n = 16 ... 16384 nodes (one MPI rank per node):
   dragonfly     Slingshot-like: 16 nodes per router, routers all-to-all in a
                 group, one global link between every pair of groups;
                 200 Gb/s = 25 GB/s per link.
+  crossbar      a reference, not a real network: every node's link goes to one
+                non-blocking switch, so only the node links (EDR) can be
+                congested. What the transport costs with no topology at all.
 
 Latency: 0.25 us per link, so about 1 us node to node across a fat tree
 (4 links) and 1-1.5 us across the dragonfly. Links are full duplex
@@ -57,6 +60,13 @@ def fat_tree(n, oversub):
     return cluster(n, what, EDR, "FAT_TREE", params), params
 
 
+def crossbar(n):
+    what = f"{n} nodes on one non-blocking switch (a reference: no topology); EDR 12.5 GB/s links, {LAT} each"
+    return HEAD.format(what=what) + (
+        f'<cluster id="c" prefix="n" suffix="" radical="0-{n - 1}" speed="1Gf" bw="{EDR}" lat="{LAT}" '
+        f'sharing_policy="SPLITDUPLEX" loopback_bw="100GBps" loopback_lat="0"/>\n') + TAIL, ""
+
+
 def dragonfly(n):
     per_router = 16 if n >= 64 else 4
     routers = n // per_router
@@ -75,7 +85,7 @@ def main():
     os.makedirs(out, exist_ok=True)
     for n in SIZES:
         for name, (text, _) in (("fat-tree", fat_tree(n, 1)), ("fat-tree-2to1", fat_tree(n, 2)),
-                                ("dragonfly", dragonfly(n))):
+                                ("dragonfly", dragonfly(n)), ("crossbar", crossbar(n))):
             with open(os.path.join(out, f"{name}-{n}.xml"), "w") as f:
                 f.write(text)
 

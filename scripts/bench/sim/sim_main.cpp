@@ -14,6 +14,7 @@
 //   sim_bcast --bytes N [--chunk N] [--ring N] [--fanout K (0: MPI_Ibcast)]
 //             [--two-tree 0|1] [--install-rate BYTES_PER_S (0: instant)] [--fail-rank R]
 #include <mpi.h>
+#include <simgrid/actor.h>
 
 #include <chrono>
 #include <cstdio>
@@ -167,7 +168,14 @@ int run(int argc, char** argv) {
     sim::ModelSource source(plan.stacks[0].archive_bytes);
     PumpStats stats = pump_stream(*transport, shape, rank0 ? &source : nullptr, needs ? &install : nullptr);
     t_pumped = sim::now();
+    if (std::getenv("SIM_HOLD_AFTER_PUMP")) sg_actor_sleep_for(std::atof(std::getenv("SIM_HOLD_AFTER_PUMP")));
     trace("data", world.rank());
+    if (const char* dir = std::getenv("SIM_CHUNK_TIMES_DIR")) {  // diagnostics: when each chunk reached this node
+      if (FILE* f = std::fopen((std::string(dir) + "/" + std::to_string(world.rank())).c_str(), "w")) {
+        for (double t : install.push_times()) std::fprintf(f, "%.9f\n", t);
+        std::fclose(f);
+      }
+    }
     report.stacks[0].outcome = needs ? (install.finished() ? "installed" : "failed") : "present";
     report.stacks[0].received = stats.bytes;
     report.stacks[0].bytes = 712177714;
