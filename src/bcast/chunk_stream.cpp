@@ -154,6 +154,7 @@ PumpStats pump(Transport& transport, const StreamShape& shape, ByteSource* sourc
   unsigned idle_rounds = 0;
   for (;;) {
     bool moved = false;
+    transport.poll();
     while (posted - arrived < ring && may_post(shape, posted, end) && slot_free(posted % ring)) {
       char* buffer = slots[posted % ring];
       if (filler) filler->fill(buffer, posted, stats);

@@ -94,6 +94,9 @@ class Transport {
   virtual bool arrived(std::size_t slot) = 0;
   // Is the transport done with `slot`'s buffer?
   virtual bool idle(std::size_t slot) = 0;
+  // Called on every turn of the pump: moves what waits for no slot (a send
+  // to a child that waited for the one before it).
+  virtual void poll() {}
 };
 
 struct PumpStats {

@@ -26,16 +26,23 @@ int checked_count(std::size_t count) {
 }
 
 void wait_quietly(MPI_Request& request) {
-  // Short sleeps at first (a chunk arriving from a fast peer), longer ones
-  // once it is clear that the wait is long (a leader unpacking).
-  auto pause = std::chrono::microseconds(20);
+  // Short sleeps while the wait is short: a collective is a tree of messages
+  // (MPICH's are binomial), and a rank in its middle forwards only when it
+  // next calls MPI, so each level of the tree waits out one sleep. Longer
+  // ones once it is clear that the wait is long (a leader unpacking).
+  // (Sleeps of up to 2 ms from the start cost the control phase 62 ms at
+  // 1,024 simulated nodes; doc/performance-sim.md.)
+  using std::chrono::microseconds;
+  constexpr microseconds kShortCap{200}, kLongCap{2000}, kShortWait{20000};
+  microseconds pause{20}, slept{0};  // slept, not the clock: the simulation's time is its own
   for (;;) {
     int done = 0;
     check(MPI_Test(&request, &done, MPI_STATUS_IGNORE), "MPI_Test");
     if (done) return;
     check_cancelled();
     runtime::pause_for(pause);
-    pause = std::min(pause * 2, std::chrono::microseconds(2000));
+    slept += pause;
+    pause = std::min(pause * 2, slept < kShortWait ? kShortCap : kLongCap);
   }
 }
 

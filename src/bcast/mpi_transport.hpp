@@ -57,6 +57,7 @@ class TreeTransport final : public Transport {
   void start(std::size_t slot, char* message, std::size_t size, std::uint64_t seq) override;
   bool arrived(std::size_t slot) override;
   bool idle(std::size_t slot) override;
+  void poll() override { send_queued(); }
 
  private:
   struct Slot {
