@@ -15,6 +15,7 @@
 #include "base/log.hpp"
 #include "bcast/mpi_comm.hpp"
 #include "bcast/mpi_transport.hpp"
+#include "bcast/tree_shape.hpp"
 #include "install/node_root.hpp"
 #include "archive/leak_scan.hpp"
 #include "archive/pack.hpp"
@@ -72,12 +73,12 @@ StackPlan plan_stack(const std::string& given, const BcastOptions& options, Inpu
   return stack;
 }
 
-Plan make_plan(const BcastOptions& options, std::vector<Input>& inputs) {
+Plan make_plan(const BcastOptions& options, int nodes, std::vector<Input>& inputs) {
   Plan plan;
   plan.chunk_bytes = options.chunk_bytes;
-  plan.ring = options.ring;
   plan.fanout = options.fanout;
-  plan.two_tree = options.two_tree;
+  plan.two_tree = options.two_tree.value_or(default_two_tree(nodes));
+  plan.ring = options.ring ? options.ring : default_ring(plan.two_tree, nodes);
   try {
     for (const std::string& given : options.stacks) {
       Input input;
@@ -244,7 +245,7 @@ BcastOutcome run_protocol(const BcastOptions& options) {
   std::vector<Input> inputs;
   std::string text;
   if (rank0) {
-    outcome.plan = make_plan(options, inputs);
+    outcome.plan = make_plan(options, leaders.size(), inputs);
     text = to_json(outcome.plan);
   }
   world.bcast(text, 0);

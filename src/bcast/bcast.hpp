@@ -35,6 +35,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -52,9 +53,11 @@ struct BcastOptions {
   std::vector<std::string> excludes;  // for a directory
   std::vector<std::string> old_prefixes;  // for a directory (PackOptions)
   std::uint64_t chunk_bytes = 2 << 20;
-  std::uint64_t ring = 4;
+  std::uint64_t ring = 0;  // chunks in flight per rank; 0: default_ring() (tree_shape.hpp)
   int fanout = 2;  // k > 0: a pipelined k-ary tree (the default); 0: MPI_Ibcast
-  bool two_tree = false;  // the two-tree instead of the k-ary tree (tree_shape.hpp)
+  // The two-tree instead of the k-ary tree (tree_shape.hpp); unset: by the
+  // number of nodes (default_two_tree()), unless --tree, --fanout or --ibcast.
+  std::optional<bool> two_tree;
   MemoryMargin memory_margin;  // per leader: memory to leave free in its memory cgroup
 };
 

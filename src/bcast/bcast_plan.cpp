@@ -47,8 +47,10 @@ std::string seconds(double value) {
 }
 
 std::string transport_name(const Plan& plan) {
-  if (plan.two_tree) return "two-tree";
-  return plan.fanout > 0 ? std::to_string(plan.fanout) + "-ary tree" : std::string("MPI_Ibcast");
+  std::string name = plan.two_tree      ? std::string("two-tree")
+                     : plan.fanout > 0 ? std::to_string(plan.fanout) + "-ary tree"
+                                        : std::string("MPI_Ibcast");
+  return name + ", ring " + std::to_string(plan.ring);
 }
 
 }  // namespace

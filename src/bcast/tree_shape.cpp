@@ -1,5 +1,6 @@
 #include "bcast/tree_shape.hpp"
 
+#include <algorithm>
 #include <bit>
 
 namespace shmstack {
@@ -51,29 +52,40 @@ std::vector<TreeLinks> two_tree(int rank, int size) {
   std::vector<TreeLinks> trees(2);
   const long m = size - 1;  // ranks 1..m are in the trees
   if (m < 1) return trees;
-  // Tree 0 labels rank r with r; tree 1 mirrors (m even) or shifts (m odd).
-  auto label_of = [m](int tree, long r) -> long {
-    if (tree == 0) return r;
-    if (m % 2 == 0) return m + 1 - r;
-    return r == 1 ? m : r - 1;
-  };
-  auto rank_of = [m](int tree, long label) -> int {
-    if (tree == 0) return static_cast<int>(label);
-    if (m % 2 == 0) return static_cast<int>(m + 1 - label);
-    return static_cast<int>(label == m ? 1 : label + 1);
-  };
-  const long root = static_cast<long>(std::bit_floor(static_cast<unsigned long>(m)));
+  // Tree 0 labels rank r with r. Tree 1 mirrors ranks 1..mt (mt even, so a
+  // label and its mirror differ in parity: inner in one tree, leaf in the
+  // other); when m is odd, rank m (a leaf in tree 0) is one more leaf in
+  // tree 1, under the rank labelled mt (rank 1, a leaf in tree 0).
+  const long mt = m % 2 == 0 ? m : m - 1;
+  auto mirror = [mt](long x) { return mt + 1 - x; };  // rank <-> label in tree 1
+  auto in_tree = [&](int tree, long r) { return tree == 0 || r <= mt; };
   for (int t = 0; t < 2; ++t) {
-    if (rank == 0) {
-      trees[t].children.push_back(rank_of(t, root));
+    const long labels = t == 0 ? m : mt;
+    auto rank_of = [&](long label) { return static_cast<int>(t == 0 ? label : mirror(label)); };
+    if (rank == 0) {  // sends to the tree's root (rank m alone when tree 1 has no labels: n = 2)
+      long root = static_cast<long>(std::bit_floor(static_cast<unsigned long>(labels)));
+      trees[t].children.push_back(root > 0 ? rank_of(root) : static_cast<int>(m));
       continue;
     }
-    long label = label_of(t, rank);
-    long parent = in_order_parent(label, m);
-    trees[t].parent = parent == 0 ? 0 : rank_of(t, parent);
-    for (long child : in_order_children(label, m)) trees[t].children.push_back(rank_of(t, child));
+    if (!in_tree(t, rank)) {  // rank m in tree 1
+      trees[t].parent = mt > 0 ? rank_of(mt) : 0;
+      continue;
+    }
+    long label = t == 0 ? rank : mirror(rank);
+    long parent = in_order_parent(label, labels);
+    trees[t].parent = parent == 0 ? 0 : rank_of(parent);
+    for (long child : in_order_children(label, labels)) trees[t].children.push_back(rank_of(child));
+    if (t == 1 && mt != m && label == mt) trees[t].children.push_back(static_cast<int>(m));
   }
   return trees;
+}
+
+bool default_two_tree(int size) { return size > 8; }
+
+std::size_t default_ring(bool two_tree, int size) {
+  if (!two_tree) return 4;
+  std::size_t levels = static_cast<std::size_t>(std::bit_width(static_cast<unsigned>(std::max(size, 2) - 1)));
+  return std::clamp<std::size_t>(4 * levels, 8, 64);
 }
 
 }  // namespace shmstack

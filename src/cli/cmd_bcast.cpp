@@ -63,14 +63,15 @@ void add_bcast_options(po::options_description& options, Settings& s, unsigned& 
       ("shell", po::value(&s.shell)->value_name("SHELL"),
        "--print-env output for sh (also bash, zsh), csh (tcsh), fish, or json "
        "(default: sh)")
-      ("tree", "send through a pipelined tree of point-to-point messages (the "
-               "default)")
+      ("tree", "send through a pipelined k-ary tree of point-to-point messages (the default "
+               "up to 8 nodes)")
       ("fanout", po::value(&fanout)->value_name("K"), "children per rank in the tree (default: 2)")
       ("two-tree", "send through two binary trees, half the chunks down each, so that every rank "
-                   "sends each chunk at most once (tree_shape.hpp)")
+                   "sends each chunk at most once (the default from 9 nodes on)")
       ("ibcast", "send with MPI_Ibcast instead of the tree")
       ("chunk-size", po::value(&chunk_mib)->value_name("MIB"), "broadcast chunk size in MiB (default: 2)")
-      ("ring", po::value(&s.options.ring)->value_name("N"), "chunks in flight per rank (default: 4)")
+      ("ring", po::value(&s.options.ring)->value_name("N"), "chunks in flight per rank (default: 4; with --two-tree 4 per "
+                                                                 "level of the tree, 8 to 64)")
       ("level", po::value(&s.options.level)->value_name("L"), "LZ4 level when packing a DIR (default: 1)")
       ("exclude", po::value(&s.options.excludes)->composing()->value_name("GLOB"),
        "when packing a DIR, leave out entries matching GLOB (repeatable)")
@@ -102,14 +103,15 @@ std::optional<int> parse_settings(const CommandSpec& spec, const Args& args, Set
     if (s.options.threads == 0) throw UsageError(std::string(spec.name) + ": -j must be at least 1");
     if (chunk_mib == 0 || chunk_mib > 1024)
       throw UsageError(std::string(spec.name) + ": --chunk-size must be 1 to 1024 MiB");
-    if (s.options.ring < 2 || s.options.ring > 64) throw UsageError(std::string(spec.name) + ": --ring must be 2 to 64");
+    if (vm.count("ring") && (s.options.ring < 2 || s.options.ring > 64)) throw UsageError(std::string(spec.name) + ": --ring must be 2 to 64");
     if (fanout < 1 || fanout > 64) throw UsageError(std::string(spec.name) + ": --fanout must be 1 to 64");
     if (vm.count("ibcast") && (vm.count("tree") || vm.count("fanout")))
       throw UsageError(std::string(spec.name) + ": --ibcast sends no tree (no --tree or --fanout with it)");
-    if (vm.count("two-tree") && (vm.count("ibcast") || vm.count("fanout")))
-      throw UsageError(std::string(spec.name) + ": --two-tree has its own shape (no --ibcast or --fanout with it)");
+    if (vm.count("two-tree") && (vm.count("ibcast") || vm.count("fanout") || vm.count("tree")))
+      throw UsageError(std::string(spec.name) + ": --two-tree has its own shape (no --tree, --ibcast or --fanout with it)");
     s.options.fanout = vm.count("ibcast") ? 0 : fanout;
-    s.options.two_tree = vm.count("two-tree") > 0;
+    if (vm.count("two-tree")) s.options.two_tree = true;
+    if (vm.count("tree") || vm.count("fanout") || vm.count("ibcast")) s.options.two_tree = false;
     parse_shell(s.shell);
     s.options.memory_margin = memory_margin_from(vm, spec.name);
   } catch (const UsageError&) {

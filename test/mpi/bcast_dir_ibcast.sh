@@ -35,7 +35,7 @@ grep -q "^export PYTHONPATH=.*/dev/shm/shmstack-0/stack-" "$T/sim.out" || { show
 [[ $(grep -c "warning: leak: 'leaky-link': symlink to '/some/abs/outside' leaves the stack$" "$T/sim.err") -eq 1 ]] ||
   { show; fail "rank 0 did not print pack's leak warning once"; }
 [[ $(grep -c "sent to 4 nodes" "$T/sim.err") -eq 2 ]] || { show; fail "expected a summary line per stack"; }
-[[ $(grep -c "broadcast .* (MPI_Ibcast)" "$T/sim.err") -eq 2 ]] || { show; fail "--ibcast did not send with MPI_Ibcast"; }
+[[ $(grep -c "broadcast .* (MPI_Ibcast, ring" "$T/sim.err") -eq 2 ]] || { show; fail "--ibcast did not send with MPI_Ibcast"; }
 [[ -z $(ls -A "$T/tmp") ]] || fail "bcast DIR left files in TMPDIR: $(ls -A "$T/tmp")"
 [[ $(find "$T" -name '*.tar*' -o -name '*.lz4*' | wc -l) -eq 1 ]] || fail "an archive file was written: $(find "$T" -name '*.tar*')"
 echo "ok"

@@ -15,7 +15,7 @@ check='cmp "$SAVED" "$SIMNODES_STATE"/nodeB/shmstack-0/stack-*/.shmstack/install
 sim nodeA:1,nodeB:2,nodeC:1 --before "$before" --check "$check" -- "$EACH" "$S" bcast -v "$ARCHIVE" || { show; fail "bcast failed"; }
 [[ $(ranks_with_rc 0) -eq 4 ]] || { show; fail "not every rank exited 0"; }
 grep -q "sent to 2 nodes (1 had it)" "$T/sim.err" || { show; fail "nodeB was not counted as having it"; }
-grep -q "broadcast .* (2-ary tree)" "$T/sim.err" || { show; fail "the default is not the pipelined binary tree"; }
+grep -q "broadcast .* (2-ary tree, ring 4)" "$T/sim.err" || { show; fail "the default up to 8 nodes is not the pipelined binary tree with a ring of 4"; }
 grep -q "  nodeB: present, received nothing$" "$T/sim.err" || { show; fail "data was sent to nodeB"; }
 grep -q "  nodeC: installed in .*, received [1-9]" "$T/sim.err" || { show; fail "nodeC received nothing"; }
 

@@ -137,9 +137,11 @@ TEST_CASE("the timing summary names the slowest node, and nodes that had the sta
   CHECK(lines[0].find("slowest: nodeC") != std::string::npos);
   CHECK(lines[0].find("1000 files") != std::string::npos);
   CHECK(lines[0].find("numpy (0123456789ab, 60.0 MiB of memory per node in /dev/shm): ") == 0);
-  CHECK(lines[0].find("broadcast 1.00 s (2-ary tree)") != std::string::npos);
+  CHECK(lines[0].find("broadcast 1.00 s (2-ary tree, ring 6)") != std::string::npos);
   plan.fanout = 0;
-  CHECK(stack_summary(plan, 0, times, reports)[0].find("broadcast 1.00 s (MPI_Ibcast)") != std::string::npos);
+  CHECK(stack_summary(plan, 0, times, reports)[0].find("broadcast 1.00 s (MPI_Ibcast, ring 6)") != std::string::npos);
+  plan.two_tree = true;
+  CHECK(stack_summary(plan, 0, times, reports)[0].find("broadcast 1.00 s (two-tree, ring 6)") != std::string::npos);
   CHECK(lines[2] == "  nodeB: present, received nothing");
   CHECK(lines[3].find("nodeC: installed in 0.90 s, received 20") != std::string::npos);
 

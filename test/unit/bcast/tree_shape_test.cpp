@@ -82,3 +82,54 @@ TEST_CASE("two-tree: two full trees, every rank inner in at most one, depth abou
     }
   }
 }
+
+// A two-level fat tree with `width` nodes per leaf switch that routes by
+// destination (D-mod-K: an edge between leaves goes through spine
+// dst % width, as SimGrid's FAT_TREE and InfiniBand's ftree routing do), the
+// job's ranks in switch order: how many tree edges share the busiest
+// switch-to-spine link? Every edge carries half the stream, so more than two
+// on one link slows the whole broadcast (three: 2/3 of the bandwidth).
+int busiest_spine_link(int n, int width) {
+  std::vector<int> up(static_cast<std::size_t>(n / width + 1) * width), down(up.size());
+  for (int r = 0; r < n; ++r)
+    for (const TreeLinks& tree : shmstack::two_tree(r, n))
+      for (int c : tree.children) {
+        if (r / width == c / width) continue;
+        ++up[static_cast<std::size_t>(r / width) * width + c % width];
+        ++down[static_cast<std::size_t>(c / width) * width + c % width];
+      }
+  return std::max(*std::max_element(up.begin(), up.end()), *std::max_element(down.begin(), down.end()));
+}
+
+// (With the paper's shift instead of the mirror: three at every size here.
+// Jobs that fill their last leaf switch only partly may still see three.)
+TEST_CASE("two-tree: at most two edges on any spine link of a destination-routed fat tree") {
+  for (int width : {4, 16, 32})
+    for (int n : {16, 64, 256, 1024, 4096, 16384}) {
+      if (n < 2 * width) continue;
+      CAPTURE(width);
+      CAPTURE(n);
+      CHECK(busiest_spine_link(n, width) <= 2);
+    }
+}
+
+TEST_CASE("the default ring: 4 for the k-ary tree, 4 per level for the two-tree, 8 to 64") {
+  using shmstack::default_ring;
+  for (int n : {1, 2, 16, 1024, 16384}) CHECK(default_ring(false, n) == 4);
+  CHECK(default_ring(true, 1) == 8);
+  CHECK(default_ring(true, 4) == 8);
+  CHECK(default_ring(true, 8) == 12);
+  CHECK(default_ring(true, 16) == 16);
+  CHECK(default_ring(true, 17) == 20);
+  CHECK(default_ring(true, 256) == 32);
+  CHECK(default_ring(true, 1024) == 40);
+  CHECK(default_ring(true, 16384) == 56);
+  CHECK(default_ring(true, 1 << 20) == 64);
+}
+
+TEST_CASE("the default transport: the k-ary tree up to 8 nodes, the two-tree from 9") {
+  CHECK_FALSE(shmstack::default_two_tree(1));
+  CHECK_FALSE(shmstack::default_two_tree(8));
+  CHECK(shmstack::default_two_tree(9));
+  CHECK(shmstack::default_two_tree(16384));
+}
