@@ -43,8 +43,8 @@ std::vector<TreeLinks> two_tree(int rank, int size);
 
 // Is the two-tree the transport when none is given, for `size` ranks? From 9
 // on. Simulated, it beats the binary tree at every size from 16 to 1,024
-// nodes and on every platform (at 1,024 nodes and 4 GiB: 1.38x the bound
-// S/B, against 2.81x); on the 1-8 nodes here, which share two cores, every
+// nodes and on every platform (at 1,024 nodes and 4 GiB: 1.33x the bound
+// S/B, against 2.77x); on the 1-8 nodes here, which share two cores, every
 // rank of the two-tree forwards and the CPU is the limit: 13% slower at 4
 // nodes (doc/performance-sim.md).
 bool default_two_tree(int size);
