@@ -58,7 +58,6 @@ std::vector<TreeLinks> two_tree(int rank, int size) {
   // tree 1, under the rank labelled mt (rank 1, a leaf in tree 0).
   const long mt = m % 2 == 0 ? m : m - 1;
   auto mirror = [mt](long x) { return mt + 1 - x; };  // rank <-> label in tree 1
-  auto in_tree = [&](int tree, long r) { return tree == 0 || r <= mt; };
   for (int t = 0; t < 2; ++t) {
     const long labels = t == 0 ? m : mt;
     auto rank_of = [&](long label) { return static_cast<int>(t == 0 ? label : mirror(label)); };
@@ -67,7 +66,7 @@ std::vector<TreeLinks> two_tree(int rank, int size) {
       trees[t].children.push_back(root > 0 ? rank_of(root) : static_cast<int>(m));
       continue;
     }
-    if (!in_tree(t, rank)) {  // rank m in tree 1
+    if (t == 1 && rank > mt) {  // rank m, the extra leaf
       trees[t].parent = mt > 0 ? rank_of(mt) : 0;
       continue;
     }

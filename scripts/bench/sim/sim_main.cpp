@@ -11,7 +11,7 @@
 // Not run: the install thread, packing, the file system. Prints one JSON
 // object on rank 0 (simulated seconds), read by scripts/bench/bcast-sim.
 //
-//   sim_bcast --bytes N [--chunk N] [--ring N] [--fanout K (0: MPI_Ibcast)]
+//   sim_bcast --bytes N [--chunk N] [--ring N (0: default_ring)] [--fanout K (0: MPI_Ibcast)]
 //             [--two-tree 0|1] [--install-rate BYTES_PER_S (0: instant)] [--fail-rank R]
 #include <mpi.h>
 #include <simgrid/actor.h>
@@ -26,6 +26,7 @@
 #include "base/error.hpp"
 #include "bcast/bcast_plan.hpp"
 #include "bcast/chunk_stream.hpp"
+#include "bcast/tree_shape.hpp"
 #include "bcast/mpi_comm.hpp"
 #include "bcast/mpi_transport.hpp"
 #include "model.hpp"
@@ -62,10 +63,10 @@ Args parse(int argc, char** argv) {
   return a;
 }
 
-Plan make_plan(const Args& a) {
+Plan make_plan(const Args& a, int nodes) {
   Plan plan;
   plan.chunk_bytes = a.chunk;
-  plan.ring = a.ring;
+  plan.ring = a.ring ? a.ring : default_ring(a.two_tree, nodes);  // --ring 0: shmstack's default
   plan.fanout = a.fanout;
   plan.two_tree = a.two_tree;
   StackPlan stack;
@@ -122,7 +123,7 @@ int run(int argc, char** argv) {
   std::string text;
   Plan plan;
   if (rank0) {
-    plan = make_plan(a);
+    plan = make_plan(a, world.size());
     text = to_json(plan);
   }
   std::size_t plan_bytes = text.size();
@@ -213,7 +214,7 @@ int run(int argc, char** argv) {
                 "\"plan_s\": %.9g, \"control_s\": %.9g, \"last_install_s\": %.9g, \"pumped_s\": %.9g, "
                 "\"outcome_s\": %.9g, \"total_s\": %.9g}\n",
                 world.size(), static_cast<unsigned long long>(a.bytes), static_cast<unsigned long long>(a.chunk),
-                static_cast<unsigned long long>(a.ring), a.fanout, a.two_tree ? "true" : "false", a.install_rate, a.fail_rank,
+                static_cast<unsigned long long>(plan.ring), a.fanout, a.two_tree ? "true" : "false", a.install_rate, a.fail_rank,
                 ok ? "true" : "false", problems, failures, got_all ? "true" : "false",
                 min_pieces == (1ll << 62) ? 0 : min_pieces, plan_bytes, answer_text.size(), report_text.size(),
                 plan_s, control, fine ? last_install : 0.0, pumped, end - pumped, end);
