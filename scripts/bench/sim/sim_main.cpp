@@ -202,6 +202,11 @@ int run(int argc, char** argv) {
   long long got_all = min_over(!needs || (install.finished() && install.in_order() &&
                                           install.bytes() == a.bytes), w);
   long long min_pieces = min_over(needs ? static_cast<long long>(install.pieces()) : (1ll << 62), w);
+  // Where SMPI put this rank: rank order must be host order (bcast-sim's host file).
+  char name[MPI_MAX_PROCESSOR_NAME] = {};
+  int name_length = 0;
+  MPI_Get_processor_name(name, &name_length);
+  long long in_order = min_over(std::string(name, static_cast<std::size_t>(name_length)) == host, w);
   double control = max_over(t_control, w) - t0;
   double plan_s = max_over(t_plan, w) - t0;
   double pumped = max_over(t_pumped, w) - t0;
@@ -209,14 +214,14 @@ int run(int argc, char** argv) {
   if (rank0) {
     std::printf("{\"n\": %d, \"bytes\": %llu, \"chunk\": %llu, \"ring\": %llu, \"fanout\": %d, \"two_tree\": %s, "
                 "\"install_rate\": %.6g, \"fail_rank\": %d, \"ok\": %s, \"problems\": %zu, \"failures\": %zu, "
-                "\"every_node_got_all_in_order\": %s, \"min_chunks\": %lld, "
+                "\"every_node_got_all_in_order\": %s, \"min_chunks\": %lld, \"hosts_in_rank_order\": %s, "
                 "\"plan_bytes\": %zu, \"answer_bytes\": %zu, \"report_bytes\": %zu, "
                 "\"plan_s\": %.9g, \"control_s\": %.9g, \"last_install_s\": %.9g, \"pumped_s\": %.9g, "
                 "\"outcome_s\": %.9g, \"total_s\": %.9g}\n",
                 world.size(), static_cast<unsigned long long>(a.bytes), static_cast<unsigned long long>(a.chunk),
                 static_cast<unsigned long long>(plan.ring), a.fanout, a.two_tree ? "true" : "false", a.install_rate, a.fail_rank,
                 ok ? "true" : "false", problems, failures, got_all ? "true" : "false",
-                min_pieces == (1ll << 62) ? 0 : min_pieces, plan_bytes, answer_text.size(), report_text.size(),
+                min_pieces == (1ll << 62) ? 0 : min_pieces, in_order ? "true" : "false", plan_bytes, answer_text.size(), report_text.size(),
                 plan_s, control, fine ? last_install : 0.0, pumped, end - pumped, end);
     std::fflush(stdout);
   }
