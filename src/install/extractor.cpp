@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -16,8 +17,14 @@
 namespace shmstack {
 namespace {
 
-constexpr std::size_t kSmallFile = std::size_t{1} << 20;        // pooled writes up to this size
-constexpr std::size_t kBytesInFlight = std::size_t{16} << 20;  // cap on queued file data
+constexpr std::size_t kSmallFile = std::size_t{1} << 20;  // written whole by one writer up to this size
+constexpr std::size_t kRangeBytes = std::size_t{1} << 20; // a large file's copied blocks, gathered per job
+
+// Cap on file data queued for the writers: enough for every writer to have a
+// range of a large file (a decoded chunk, 1 MiB) and the next one queued.
+std::size_t bytes_in_flight(unsigned writers) {
+  return std::max(std::size_t{16} << 20, std::size_t{writers} * (std::size_t{2} << 20));
+}
 
 timespec entry_mtime(archive_entry* entry) {
   if (!archive_entry_mtime_is_set(entry)) return {0, UTIME_OMIT};
@@ -38,7 +45,7 @@ Extractor::Extractor(int staging_fd, std::string staging_path, ExtractOptions op
   relocate_.insert(options_.relocation.files.begin(), options_.relocation.files.end());
   binaries_.insert(options_.relocation.binaries.begin(), options_.relocation.binaries.end());
   writers_ = std::make_unique<FileWriterPool>(fd_, staging_path_, options_.writer_threads,
-                                              kBytesInFlight);
+                                              bytes_in_flight(options_.writer_threads));
 }
 
 Extractor::~Extractor() = default;
@@ -151,23 +158,62 @@ void Extractor::write_file(TarReader& reader, archive_entry* entry, const std::s
     write_small_file(reader, std::move(job), size);
     return;
   }
-  int fd = create_file(fd_, path, mode, staging_path_);
-  try {
-    for (;;) {
-      check_cancelled();
-      TarReader::Block block = reader.read_block();
-      if (block.size == 0) break;
-      write_at(fd, block.data, block.size, static_cast<std::uint64_t>(block.offset), path, staging_path_);
-    }
-    if (::ftruncate(fd, static_cast<off_t>(size)) != 0) {  // trailing hole of a sparse entry
-      int saved = errno;
-      throw_system_error("cannot write " + quote(path) + " in " + quote(staging_path_), saved);
-    }
-  } catch (...) {
-    ::close(fd);
-    throw;
+  write_large_file(reader, path, mode, mtime, size);
+}
+
+void Extractor::write_large_file(TarReader& reader, const std::string& path, mode_t mode, timespec mtime,
+                                 std::uint64_t size) {
+  auto file = std::make_shared<OpenFile>(create_file(fd_, path, mode, staging_path_), path, mtime);
+  if (::ftruncate(file->fd(), static_cast<off_t>(size)) != 0) {  // sized first; holes of a sparse entry stay zero
+    int saved = errno;
+    throw_system_error("cannot write " + quote(path) + " in " + quote(staging_path_), saved);
   }
-  finish_file(fd, mtime, path, staging_path_);
+  auto hand_over = [&](const char* data, std::size_t n, std::uint64_t offset, std::shared_ptr<const void> hold) {
+    FileJob range;
+    range.path = path;
+    range.file = file;
+    range.offset = offset;
+    range.add(data, n, hold);
+    file->hold();
+    writers_->submit(std::move(range));
+  };
+  // Blocks valid only until the next read (another tool's archive) are
+  // gathered into buffers of their own, up to kRangeBytes each.
+  struct Gathered {
+    std::shared_ptr<char[]> buffer;
+    std::size_t size = 0;
+    std::uint64_t offset = 0;
+  } gathered;
+  auto hand_over_gathered = [&] {
+    if (gathered.size != 0) hand_over(gathered.buffer.get(), gathered.size, gathered.offset, gathered.buffer);
+    gathered = {};
+  };
+  for (;;) {
+    check_cancelled();
+    TarReader::Block block = reader.read_block();
+    if (block.size == 0) break;
+    auto at = static_cast<std::uint64_t>(block.offset);
+    if (block.offset < 0 || at > size || block.size > size - at) refuse(path, "entry data runs past its declared size");
+    if (block.keep) {  // where it lies in its decoded chunk: no copy
+      hand_over_gathered();
+      hand_over(block.data, block.size, at, block.keep);
+      continue;
+    }
+    for (std::size_t done = 0; done < block.size;) {
+      if (gathered.size != 0 && gathered.offset + gathered.size != at + done) hand_over_gathered();
+      if (!gathered.buffer) {
+        gathered.buffer.reset(new char[kRangeBytes]);
+        gathered.offset = at + done;
+      }
+      std::size_t n = std::min(block.size - done, kRangeBytes - gathered.size);
+      std::memcpy(gathered.buffer.get() + gathered.size, block.data + done, n);
+      gathered.size += n;
+      done += n;
+      if (gathered.size == kRangeBytes) hand_over_gathered();
+    }
+  }
+  hand_over_gathered();
+  file->release(staging_path_);  // finishes the file if every range is written already
 }
 
 void Extractor::write_small_file(TarReader& reader, FileJob job, std::uint64_t size) {

@@ -19,9 +19,12 @@
 // place of the old prefix, and absolute symlinks into the old prefix are
 // moved (relocation.hpp).
 //
-// Small files go to a FileWriterPool, straight from the decoded chunk when
-// they lie in one; large files and all metadata operations happen on the
-// calling thread. Limits (declared bytes and entries) stop an archive that
+// Every file's bytes go to a FileWriterPool, straight from the decoded chunk
+// when they lie in one: a small file as one job, a large file -- created and
+// sized here -- as ranges that several writers write at once (pwritev at
+// their offsets; the last one sets its mtime and closes it). Parsing and all
+// metadata operations (directories, symlinks, hard links, unlinks) happen on
+// the calling thread, in archive order. Limits (declared bytes and entries) stop an archive that
 // carries more than its manifest said.
 #pragma once
 
@@ -82,6 +85,7 @@ class Extractor {
   void make_room(const std::string& entry, const std::string& path, bool directory);
   void write_file(TarReader& reader, archive_entry* entry, const std::string& path);
   void write_small_file(TarReader& reader, FileJob job, std::uint64_t size);
+  void write_large_file(TarReader& reader, const std::string& path, mode_t mode, timespec mtime, std::uint64_t size);
   void write_relocated_binary(TarReader& reader, FileJob job, std::uint64_t size);
   // Copies the entry's data, starting with `block`, into buffer[filled, size)
   // (buffer[0, filled) is already set).

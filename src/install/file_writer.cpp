@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <utility>
 
 #include "base/cancel.hpp"
 #include "base/error.hpp"
@@ -19,7 +20,54 @@ namespace {
   throw_system_error(std::string(op) + " " + quote(path) + " in " + quote(dir), saved);
 }
 
+// A job's pieces as the iovec array writev/pwritev take.
+struct PieceVector {
+  explicit PieceVector(const FileJob& job) : end(iov + job.piece_count) {
+    for (std::size_t i = 0; i < job.piece_count; ++i)
+      iov[i] = {const_cast<char*>(job.pieces[i].data), job.pieces[i].size};
+  }
+  iovec iov[FileJob::kMaxPieces];
+  iovec* next = iov;
+  iovec* end;
+};
+
+// Writes `left` bytes of `pieces`: at *offset (pwritev) when given, else at the
+// file position; a short write goes on where it stopped. Returns 0 or the errno
+// of the failure (the caller closes what it owns).
+int write_all(int fd, PieceVector& pieces, std::size_t left, std::uint64_t* offset) {
+  while (left > 0) {
+    int count = static_cast<int>(pieces.end - pieces.next);
+    ssize_t n = offset ? ::pwritev(fd, pieces.next, count, static_cast<off_t>(*offset))
+                       : ::writev(fd, pieces.next, count);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return errno;
+    }
+    left -= static_cast<std::size_t>(n);
+    if (offset) *offset += static_cast<std::uint64_t>(n);
+    // Step past what was written (a short write may end inside a piece).
+    for (auto done = static_cast<std::size_t>(n); done > 0 && pieces.next != pieces.end;) {
+      std::size_t step = std::min(done, pieces.next->iov_len);
+      pieces.next->iov_base = static_cast<char*>(pieces.next->iov_base) + step;
+      pieces.next->iov_len -= step;
+      done -= step;
+      if (pieces.next->iov_len == 0) ++pieces.next;
+    }
+  }
+  return 0;
+}
+
 }  // namespace
+
+OpenFile::~OpenFile() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void OpenFile::release(const std::string& shown_dir) {
+  if (pending_.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+  int fd = std::exchange(fd_, -1);
+  finish_file(fd, mtime_, path_, shown_dir);
+}
 
 int create_file(int dirfd, const std::string& path, mode_t mode, const std::string& shown_dir) {
   int fd = ::openat(dirfd, path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
@@ -72,32 +120,28 @@ FileWriterPool::~FileWriterPool() {
 }
 
 void FileWriterPool::write_job(const FileJob& job) {
+  if (job.file) {
+    write_range(job);
+    return;
+  }
   int fd = create_file(dirfd_, job.path, job.mode, shown_dir_);
-  iovec iov[FileJob::kMaxPieces];
-  for (std::size_t i = 0; i < job.piece_count; ++i)
-    iov[i] = {const_cast<char*>(job.pieces[i].data), job.pieces[i].size};
-  iovec* next = iov;
-  iovec* end = iov + job.piece_count;
-  for (std::size_t left = job.size; left > 0;) {
-    ssize_t n = ::writev(fd, next, static_cast<int>(end - next));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      int saved = errno;
-      ::close(fd);
-      errno = saved;
-      write_error("cannot write", job.path, shown_dir_);
-    }
-    left -= static_cast<std::size_t>(n);
-    // Step past what was written (a short write may end inside a piece).
-    for (auto done = static_cast<std::size_t>(n); done > 0 && next != end;) {
-      std::size_t step = std::min(done, next->iov_len);
-      next->iov_base = static_cast<char*>(next->iov_base) + step;
-      next->iov_len -= step;
-      done -= step;
-      if (next->iov_len == 0) ++next;
-    }
+  PieceVector pieces(job);
+  if (int error = write_all(fd, pieces, job.size, nullptr)) {
+    ::close(fd);
+    errno = error;
+    write_error("cannot write", job.path, shown_dir_);
   }
   finish_file(fd, job.mtime, job.path, shown_dir_);
+}
+
+void FileWriterPool::write_range(const FileJob& job) {
+  PieceVector pieces(job);
+  std::uint64_t offset = job.offset;
+  if (int error = write_all(job.file->fd(), pieces, job.size, &offset)) {
+    errno = error;
+    write_error("cannot write", job.file->path(), shown_dir_);
+  }
+  job.file->release(shown_dir_);
 }
 
 void FileWriterPool::check_failed() {

@@ -3,7 +3,11 @@
 // Creating many small files is bound by system calls (open, write, futimens,
 // close), not by bandwidth, and tmpfs lets several threads create files at
 // once. The extractor hands each small file, with its whole content, to this
-// pool; large files it writes itself, block by block. Jobs are handed over in
+// pool. A large file is bound by bandwidth, and one writer writes tmpfs at a
+// tenth of what a node's cores can: the extractor creates and sizes it
+// (OpenFile), then hands its bytes over as ranges, one job each, that any
+// writer writes with pwritev at their offset; whoever ends the file's last
+// range sets its mtime and closes it. Jobs are handed over in
 // batches (up to kBatchFiles files or kBatchBytes bytes): one queue operation
 // and one wake-up per batch instead of per file, and consecutive files --
 // usually one directory's -- go to one writer, so writers rarely contend for
@@ -36,6 +40,32 @@
 
 namespace shmstack {
 
+// A large file written in ranges by several writers. Created (and sized) by
+// the extractor, which holds it open until it has handed over every range;
+// the last release() -- of a range or of the extractor's hold -- sets the
+// mtime and closes it. After a failure nobody finishes it: the destructor
+// closes the descriptor (the staging directory is removed anyway).
+class OpenFile {
+ public:
+  OpenFile(int fd, std::string path, timespec mtime) : fd_(fd), path_(std::move(path)), mtime_(mtime) {}
+  ~OpenFile();
+  OpenFile(const OpenFile&) = delete;
+  OpenFile& operator=(const OpenFile&) = delete;
+
+  int fd() const { return fd_; }
+  const std::string& path() const { return path_; }
+  // One more range on its way to the writers.
+  void hold() { pending_.fetch_add(1, std::memory_order_relaxed); }
+  // A range is written, or the extractor has handed over the last one.
+  void release(const std::string& shown_dir);
+
+ private:
+  int fd_;
+  std::string path_;
+  timespec mtime_;
+  std::atomic<std::size_t> pending_{1};  // the extractor's own hold
+};
+
 struct FileJob {
   // A run of the file's bytes: in a decoded chunk (shared, not copied) or in
   // the job's own buffer.
@@ -49,6 +79,10 @@ struct FileJob {
   std::array<Piece, kMaxPieces> pieces;
   std::size_t piece_count = 0;
   std::size_t size = 0;  // of all pieces
+  // Set for a range of a large file: the pieces go to `file` at `offset`
+  // (path, mode and mtime are the file's, not the job's).
+  std::shared_ptr<OpenFile> file;
+  std::uint64_t offset = 0;
 
   // Appends a piece; false (and nothing changes) when there is no room.
   bool add(const char* data, std::size_t n, const std::shared_ptr<const void>& hold) {
@@ -92,6 +126,7 @@ class FileWriterPool {
   using Batch = std::vector<FileJob>;
   void work();
   void write_job(const FileJob& job);
+  void write_range(const FileJob& job);
   void check_failed();
 
   Batch pending_;  // filled by the submitting thread only

@@ -1,10 +1,12 @@
 // Tests file_writer: FileWriterPool inline and threaded, error reporting, and no writing through symlinks.
 #include <doctest/doctest.h>
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <ctime>
@@ -304,5 +306,97 @@ TEST_CASE("a job's content may come in two pieces (a file straddling two chunks)
     CHECK(read_file(dir / "straddling") == std::string(299000, 'a') + "tail");
     CHECK(read_file(dir / "empty").empty());
     CHECK(chunk_a.use_count() == 1);  // the written job let go of its chunks
+  }
+}
+
+namespace {
+
+int open_fd_count() {
+  int count = 0;
+  if (DIR* dir = ::opendir("/proc/self/fd")) {
+    while (::readdir(dir)) ++count;
+    ::closedir(dir);
+  }
+  return count;
+}
+
+}  // namespace
+
+TEST_CASE("a large file's ranges, written by several writers in any order, make the file; the last sets its mtime") {
+  UmaskGuard umask(0);
+  constexpr std::size_t kRange = 64 * 1024;
+  constexpr std::size_t kRanges = 48;
+  std::string content(kRange * kRanges - 1000, '\0');  // the last range is short
+  std::mt19937_64 random(7);
+  for (char& c : content) c = static_cast<char>(random());
+  for (unsigned threads : {0u, 1u, 4u}) {
+    CAPTURE(threads);
+    shmstack::test::TempDir dir;
+    DirFd dirfd(dir.path());
+    const timespec mtime{1500000000, 123456789};
+    auto chunk = std::make_shared<std::string>(content);
+    {
+      shmstack::FileWriterPool pool(dirfd.get(), dir.path(), threads, 4 * kRange);
+      int fd = shmstack::create_file(dirfd.get(), "big", 0555, dir.path());
+      REQUIRE(::ftruncate(fd, static_cast<off_t>(content.size())) == 0);
+      auto file = std::make_shared<shmstack::OpenFile>(fd, "big", mtime);
+      std::vector<std::size_t> order(kRanges);
+      for (std::size_t i = 0; i < kRanges; ++i) order[i] = i;
+      std::shuffle(order.begin(), order.end(), random);
+      for (std::size_t i : order) {
+        shmstack::FileJob range;
+        range.path = "big";
+        range.file = file;
+        range.offset = i * kRange;
+        range.add(chunk->data() + range.offset, std::min(kRange, content.size() - range.offset), chunk);
+        file->hold();
+        pool.submit(std::move(range));
+      }
+      file->release(dir.path());
+      pool.drain();
+      CHECK(file->fd() == -1);  // finished: closed by whoever ended the last range
+    }
+    struct stat st{};
+    REQUIRE(::stat((dir / "big").c_str(), &st) == 0);
+    CHECK((st.st_mode & 07777) == 0555);
+    // Set after the last write (a write after it would have moved it to now).
+    CHECK(st.st_mtim.tv_sec == mtime.tv_sec);
+    CHECK(st.st_mtim.tv_nsec == mtime.tv_nsec);
+    CHECK(read_file(dir / "big") == content);
+    CHECK(chunk.use_count() == 1);  // every range let go of the chunk
+  }
+}
+
+TEST_CASE("a failed range is reported with the file's name, and the file's descriptor is closed") {
+  shmstack::test::TempDir dir;
+  DirFd dirfd(dir.path());
+  make_file(dir / "readonly", "x");
+  int before = open_fd_count();
+  for (unsigned threads : {0u, 2u}) {
+    CAPTURE(threads);
+    {
+      shmstack::FileWriterPool pool(dirfd.get(), "the stack", threads, 1 << 20);
+      // A descriptor that cannot be written: every range fails.
+      auto file = std::make_shared<shmstack::OpenFile>(::open((dir / "readonly").c_str(), O_RDONLY | O_CLOEXEC),
+                                                       "lib/big.so", timespec{0, UTIME_OMIT});
+      REQUIRE(file->fd() >= 0);
+      std::string bytes(1000, 'b');
+      try {
+        for (int i = 0; i < 3; ++i) {
+          shmstack::FileJob range;
+          range.path = "lib/big.so";
+          range.file = file;
+          range.offset = static_cast<std::uint64_t>(i) * bytes.size();
+          range.add(bytes.data(), bytes.size(), nullptr);
+          file->hold();
+          pool.submit(std::move(range));
+        }
+        pool.drain();
+        FAIL("a write to a read-only descriptor succeeded");
+      } catch (const shmstack::Error& e) {
+        CHECK(std::string(e.what()).find("lib/big.so") != std::string::npos);
+      }
+    }
+    CHECK(open_fd_count() == before);
   }
 }
