@@ -42,6 +42,8 @@ struct FrameDecoder::Impl {
   ByteSource& source;
   const std::vector<char>& prefix;
   std::atomic<std::uint64_t>& consumed;
+  BusyTime decode_time;  // outlives the pipeline's workers
+  BusyTime pool_wait;    // the reader, waiting for a free chunk
   std::unique_ptr<ChunkPipeline<FrameChunk>> pipeline;
   std::thread reader;
 
@@ -103,7 +105,10 @@ struct FrameDecoder::Impl {
       if (trailer.seq != seq || trailer.frame_size != scan.length)
         throw Error("cannot read " + where(w.offset() + scan.length),
                     "corrupt archive: frame " + std::to_string(seq) + " is out of sequence");
-      FrameChunk& chunk = pipeline->acquire();
+      FrameChunk& chunk = [&]() -> FrameChunk& {
+        BusyTime::Span waiting(pool_wait);
+        return pipeline->acquire();
+      }();
       chunk.in_hold = w.lend();
       if (chunk.in_hold) {
         chunk.in_data = w.at();
@@ -142,6 +147,7 @@ struct FrameDecoder::Impl {
     // Each worker thread keeps its own decompression context.
     auto transform = [this](FrameChunk& chunk) {
       thread_local lz4::Decompressor decompressor;
+      BusyTime::Span busy(decode_time);
       try {
         if (lz4::hash_frame(chunk.in_data, chunk.in_size) != chunk.hash)
           throw Error("cannot read " + where(chunk.offset),
@@ -174,6 +180,10 @@ FrameDecoder::~FrameDecoder() {
   impl_->source.interrupt();
   if (impl_->reader.joinable()) impl_->reader.join();
 }
+
+double FrameDecoder::decode_seconds() const { return impl_->decode_time.seconds(); }
+
+double FrameDecoder::pool_wait_seconds() const { return impl_->pool_wait.seconds(); }
 
 FrameDecoder::Decoded FrameDecoder::next() {
   ChunkPipeline<FrameChunk>* pipeline = impl_->pipeline.get();

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "archive/byte_source.hpp"
+#include "base/busy_time.hpp"
 
 namespace shmstack {
 
@@ -46,6 +47,11 @@ class FrameDecoder {
   };
   // The next frame's tar bytes, in order; throws the first error of any thread.
   Decoded next();
+  // Seconds the workers spent verifying and decoding, summed over them.
+  double decode_seconds() const;
+  // Seconds the reader waited for a free chunk: every chunk was held, by the
+  // workers, the caller or (through its holds) the caller's file writers.
+  double pool_wait_seconds() const;
 
  private:
   struct Impl;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "archive/frame_decoder.hpp"
+#include "base/busy_time.hpp"
 #include "base/error.hpp"
 
 namespace shmstack {
@@ -32,6 +33,7 @@ struct TarReader::Impl {
   std::unique_ptr<FrameDecoder> decoder;
   FrameDecoder::Decoded current;
   std::function<void()> wait_hook;
+  BusyTime waited;
 
   // generic path
   std::vector<char> block;
@@ -50,6 +52,7 @@ struct TarReader::Impl {
       if (shmstack) {
         current = {};  // the chunk returns to the pool once no file job holds it
         if (wait_hook) wait_hook();
+        BusyTime::Span span(waited);
         current = decoder->next();
         *out = current.data;
         return static_cast<la_ssize_t>(current.size);
@@ -173,5 +176,11 @@ std::string TarReader::compression() const {
 }
 
 std::uint64_t TarReader::bytes_in() const { return impl_->consumed.load(); }
+
+double TarReader::decode_seconds() const { return impl_->decoder ? impl_->decoder->decode_seconds() : 0; }
+
+double TarReader::wait_seconds() const { return impl_->waited.seconds(); }
+
+double TarReader::pool_wait_seconds() const { return impl_->decoder ? impl_->decoder->pool_wait_seconds() : 0; }
 
 }  // namespace shmstack

@@ -73,6 +73,13 @@ class TarReader {
   std::string compression() const;
   // Compressed bytes consumed so far (for progress).
   std::uint64_t bytes_in() const;
+  // For -v: seconds the decoding workers spent (summed over them; 0 for
+  // another tool's archive, decoded by libarchive while parsing), and seconds
+  // the caller's thread waited for the next decoded chunk.
+  double decode_seconds() const;
+  double wait_seconds() const;
+  // ...and seconds the frame reader waited for a free chunk (all held).
+  double pool_wait_seconds() const;
 
   // Throws Error naming the archive and the entry: the current one (`in_entry`)
   // or the last one read successfully.

@@ -62,6 +62,7 @@ int cmd_unpack(const Args& args) {
       log::info("installed %s (id %s, %s) in %s: %llu entries, %s in %.2f s", r.stack.manifest.name.c_str(),
                 r.stack.manifest.id.c_str(), r.compression.c_str(), r.stack.path.c_str(),
                 static_cast<unsigned long long>(r.entries), human_bytes(r.bytes).c_str(), seconds);
+      log::info("install %s", describe_times(r.times, threads).c_str());
     }
     std::cout << r.stack.path << "\n";
   }

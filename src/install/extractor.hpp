@@ -68,6 +68,10 @@ class Extractor {
   // Hands small files gathered so far to the writers (see TarReader's wait hook).
   void flush() { writers_->flush(); }
 
+  // For -v: the writers' busy seconds (summed) and the caller's waits for them.
+  double write_seconds() const { return writers_->write_seconds(); }
+  double wait_seconds() const { return writers_->wait_seconds(); }
+
   std::uint64_t entries() const { return entries_; }
   std::uint64_t bytes() const { return bytes_; }
 

@@ -157,6 +157,7 @@ constexpr std::size_t kBatchBytes = std::size_t{1} << 20;
 void FileWriterPool::submit(FileJob&& job) {
   if (threads_.empty()) {
     check_cancelled();
+    BusyTime::Span busy(write_time_);
     write_job(job);
     return;
   }
@@ -172,11 +173,15 @@ void FileWriterPool::submit(FileJob&& job) {
 void FileWriterPool::flush() {
   if (pending_.empty()) return;
   std::unique_lock lock(mutex_);
-  for (;;) {
-    check_failed();
-    if (bytes_ == 0 || bytes_ + pending_bytes_ <= max_bytes_) break;
-    space_cv_.wait_for(lock, std::chrono::milliseconds(100));
+  if (bytes_ != 0 && bytes_ + pending_bytes_ > max_bytes_) {
+    BusyTime::Span waiting(wait_time_);
+    for (;;) {
+      check_failed();
+      if (bytes_ == 0 || bytes_ + pending_bytes_ <= max_bytes_) break;
+      space_cv_.wait_for(lock, std::chrono::milliseconds(100));
+    }
   }
+  check_failed();
   bytes_ += pending_bytes_;
   queue_.emplace_back(std::move(pending_), pending_bytes_);
   pending_ = Batch();
@@ -187,6 +192,8 @@ void FileWriterPool::flush() {
 void FileWriterPool::drain() {
   flush();
   std::unique_lock lock(mutex_);
+  if (queue_.empty() && busy_ == 0) return check_failed();
+  BusyTime::Span waiting(wait_time_);
   for (;;) {
     check_failed();
     if (queue_.empty() && busy_ == 0) return;
@@ -205,12 +212,15 @@ void FileWriterPool::work() {
     bool skip = error_ != nullptr;  // after a failure, jobs are only discarded
     lock.unlock();
     std::exception_ptr failed;
-    for (const FileJob& job : batch) {
-      if (skip || failed) break;
-      try {
-        write_job(job);
-      } catch (...) {
-        failed = std::current_exception();
+    {
+      BusyTime::Span busy(write_time_);
+      for (const FileJob& job : batch) {
+        if (skip || failed) break;
+        try {
+          write_job(job);
+        } catch (...) {
+          failed = std::current_exception();
+        }
       }
     }
     batch.clear();

@@ -36,6 +36,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/busy_time.hpp"
 #include "base/held_bytes.hpp"
 
 namespace shmstack {
@@ -121,6 +122,10 @@ class FileWriterPool {
   // Hands any batch still being gathered to the writers (without waiting).
   void flush();
   void drain();
+  // For -v: seconds the writers spent writing (summed over them), and seconds
+  // the submitting thread waited for room (the cap on bytes in flight).
+  double write_seconds() const { return write_time_.seconds(); }
+  double wait_seconds() const { return wait_time_.seconds(); }
 
  private:
   using Batch = std::vector<FileJob>;
@@ -142,6 +147,8 @@ class FileWriterPool {
   std::deque<std::pair<Batch, std::size_t>> queue_;  // batch and its bytes
   std::mutex mutex_;
   std::condition_variable work_cv_, space_cv_;
+  BusyTime write_time_;
+  BusyTime wait_time_;
   std::vector<std::thread> threads_;
 };
 

@@ -4,6 +4,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <ctime>
 
@@ -89,6 +92,7 @@ InstallResult install_archive(ByteSource& source, const Manifest& fallback, cons
   {
     UmaskGuard umask_off;
     Progress progress("installing " + manifest.name, source.size_hint(), options.progress);
+    auto started = std::chrono::steady_clock::now();
     Extractor extractor(staging.fd(), staging.path(), extract_options);
     // Small files hold their decoded chunk until written; before the reader
     // waits for a free chunk, they must be on their way to the writers.
@@ -107,6 +111,12 @@ InstallResult install_archive(ByteSource& source, const Manifest& fallback, cons
     }
     extractor.finish();
     progress.done();
+    result.times.total = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    result.times.wait_decode = reader.wait_seconds();
+    result.times.wait_write = extractor.wait_seconds();
+    result.times.pool_wait = reader.pool_wait_seconds();
+    result.times.decode = reader.decode_seconds();
+    result.times.write = extractor.write_seconds();
     result.entries = extractor.entries();
     result.bytes = extractor.bytes();
   }
@@ -157,6 +167,17 @@ InstallResult install_archive(ByteSource& source, const Manifest& fallback, cons
   result.stack.manifest = manifest;
   result.stack.record = record;
   return result;
+}
+
+std::string describe_times(const InstallTimes& t, unsigned threads) {
+  char line[320];
+  std::snprintf(line, sizeof line,
+                "%.2f s: tar parsing and dispatch %.2f s, waiting for decoded data %.2f s (the frame reader waited "
+                "%.2f s for a free chunk), for the writers %.2f s; busy decoding %.2f s and writing %.2f s, summed "
+                "over %u + %u threads",
+                t.total, std::max(0.0, t.total - t.wait_decode - t.wait_write), t.wait_decode, t.pool_wait,
+                t.wait_write, t.decode, t.write, threads, threads);
+  return line;
 }
 
 Manifest fallback_manifest(const std::string& archive_path, const FileSource& source) {

@@ -32,8 +32,12 @@ grep -q "already installed" "$T/log" || fail "second unpack did not report reuse
 "$S" list --json | python3 -c 'import json,sys; s=json.load(sys.stdin); assert len(s)==1 and s[0]["name"]=="demo" and s[0]["entries"]>10, s'
 "$S" rm demo
 [[ $(installed_count) -eq 0 ]] || fail "rm left the stack"
-dest=$("$S" unpack "$T/b.tar.lz4" -j 4)
+dest=$("$S" unpack "$T/b.tar.lz4" -j 4 -v 2>"$T/log")
 treecmp "$T/src" "$dest"
+# -v says where the install's time went: the parser and its waits, each pool's busy time.
+n='[0-9]+\.[0-9]{2}'
+grep -Eq "^shmstack: install $n s: tar parsing and dispatch $n s, waiting for decoded data $n s \(the frame reader waited $n s for a free chunk\), for the writers $n s; busy decoding $n s and writing $n s, summed over 4 \+ 4 threads\$" "$T/log" ||
+  fail "unpack -v gives no breakdown of its time: $(cat "$T/log")"
 "$S" rm "${id_a:0:6}"
 [[ $(installed_count) -eq 0 ]] || fail "rm by id prefix left the stack"
 no_leftovers
