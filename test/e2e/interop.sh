@@ -32,5 +32,17 @@ done
 "$S" info "$T/by-gzip.tar.gz" | grep -q "synthesized" || fail "info does not say the manifest is synthesized"
 # A foreign archive keeps its identity: installing it again is a no-op.
 "$S" unpack -v "$T/by-gzip.tar.gz" 2>&1 >/dev/null | grep -q "already installed" || fail "foreign archive reinstalled"
+# A sparse entry larger than a writer's range (GNU tar --sparse): its data comes
+# in pieces with holes between them, written at their offsets; holes read as zeros.
+mkdir "$T/sparse"
+truncate -s 5M "$T/sparse/holes.bin"
+printf 'middle' | dd of="$T/sparse/holes.bin" bs=1 seek=2000000 conv=notrunc status=none
+printf 'end' | dd of="$T/sparse/holes.bin" bs=1 seek=4500000 conv=notrunc status=none
+tar -C "$T/sparse" --sparse --format=pax -cf "$T/sparse.tar" .
+for j in 1 3; do
+  dest=$("$S" unpack "$T/sparse.tar" -j $j)
+  cmp "$T/sparse/holes.bin" "$dest/holes.bin" || fail "sparse entry differs after unpack -j $j"
+  "$S" rm sparse
+done
 no_leftovers
 echo "interop ok"
