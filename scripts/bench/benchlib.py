@@ -6,6 +6,7 @@ import collections
 import json
 import os
 import resource
+import shlex
 import shutil
 import subprocess
 import statistics
@@ -187,3 +188,34 @@ def write_json(path, results):
     if path:
         with open(path, "w") as f:
             json.dump(results, f, indent=2)
+
+
+def machine_floors(work, n, lz4_archive=None, decoded_bytes=0):
+    """The node's floors at `n` threads, measured now (scripts/bench/floors.c, built with cc):
+    {"write_bytes_per_s": n writers' bandwidth into `work`, "create_files_per_s": n threads'
+    rate of creating 8 KiB files there, "lz4_decode_bytes_per_s": n `lz4 -dc lz4_archive`
+    at once (`decoded_bytes` each), or None without lz4 or an archive}. Each of the first two
+    is the better of two tries (the first touches fresh tmpfs pages). None without a C compiler."""
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if not cc:
+        return None
+    tool = os.path.join(work, "floors")
+    if not os.path.exists(tool):
+        run([cc, "-O2", "-pthread", "-o", tool, os.path.join(REPO, "scripts", "bench", "floors.c")])
+    scratch = os.path.join(work, "floor")
+    floors = {}
+    for label, argv in (("write_bytes_per_s", [tool, "write", str(n), str((2 << 30) // n), scratch]),
+                        ("create_files_per_s", [tool, "create", str(n), str(100000 // n), "8192", scratch])):
+        best = 0.0
+        for _ in range(2):
+            os.makedirs(scratch)
+            try:
+                best = max(best, float(run(argv, capture_output=True, text=True).stdout))
+            finally:
+                shutil.rmtree(scratch)
+        floors[label] = best
+    floors["lz4_decode_bytes_per_s"] = None
+    if lz4_archive and decoded_bytes and shutil.which("lz4"):
+        t = timed(f"for i in $(seq {n}); do lz4 -dc {shlex.quote(lz4_archive)} >/dev/null & done; wait")
+        floors["lz4_decode_bytes_per_s"] = n * decoded_bytes / t.seconds
+    return floors
