@@ -16,10 +16,14 @@
 // The whole unpack pipeline, and who owns a decoded chunk when:
 //
 //   reader thread        workers (N)            caller's thread (parser)      file writers (N)
-//   carve frame -> ----> XXH3 + LZ4 decode ---> libarchive parses the      -> small files: open,
-//   acquire() a chunk    into chunk.out          chunk in order; a small       write, futimens,
-//                                                file's Block keeps the        close; dropping the
-//                                                chunk (shared_ptr)            job drops its hold
+//   carve frame -> ----> XXH3 + LZ4 decode ---> libarchive parses the      -> a small file: open,
+//   acquire() a chunk    into chunk.out          chunk in order; a file's      write, futimens,
+//                                                Block keeps the chunk         close; a range of a
+//                                                (shared_ptr); a large file    large file: pwritev
+//                                                is created and sized here     at its offset (the
+//                                                                              last one closes it);
+//                                                                              dropping the job
+//                                                                              drops its hold
 //
 // A chunk returns to the pool when libarchive has moved past it *and* every
 // file job referring to it has been written: files are handed to the writers
