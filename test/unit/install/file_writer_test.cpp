@@ -322,7 +322,7 @@ int open_fd_count() {
 
 }  // namespace
 
-TEST_CASE("a large file's ranges, written by several writers in any order, make the file; the last sets its mtime") {
+TEST_CASE("a large file's ranges, written by several writers in any order, make the file, and the last sets its mtime") {
   UmaskGuard umask(0);
   constexpr std::size_t kRange = 64 * 1024;
   constexpr std::size_t kRanges = 48;
