@@ -8,6 +8,7 @@
 #include <memory>
 #include <thread>
 
+#include "base/busy_time.hpp"
 #include "base/cancel.hpp"
 #include "base/chunk_pipeline.hpp"
 #include "base/error.hpp"
@@ -45,6 +46,7 @@ class ChunkCutter {
   void write(const char* p, std::size_t n) {
     while (n > 0) {
       if (!current_) {
+        BusyTime::Span waiting(wait_time);
         current_ = &pipeline_.acquire();
         current_->in.resize(lz4::kFrameContent);
         current_->in_size = 0;
@@ -57,6 +59,8 @@ class ChunkCutter {
       if (current_->in_size == current_->in.size()) submit();
     }
   }
+
+  BusyTime wait_time;  // for a free chunk: every chunk is being compressed or written out
 
   // The last, partial chunk, and the end of the stream.
   void finish() {
@@ -103,7 +107,10 @@ PackPlan plan_pack(const PackOptions& options) {
   if (::stat(options.dir.c_str(), &st) != 0) throw_errno("cannot pack", options.dir);
   if (!S_ISDIR(st.st_mode)) throw Error("cannot pack " + quote(options.dir), "not a directory");
   PackPlan plan;
+  auto walk_start = std::chrono::steady_clock::now();
   plan.entries = walk_tree(options.dir, options.excludes);
+  log::info("walk: %zu entries in %.3f s", plan.entries.size(),
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - walk_start).count());
   plan.manifest = manifest_for(plan.entries);
   Manifest& m = plan.manifest;
   m.source = resolved_path(options.dir);
@@ -124,8 +131,12 @@ PackPlan plan_pack(const PackOptions& options) {
   for (const std::string& prefix : prefixes)
     if (std::find(m.relocation.prefixes.begin(), m.relocation.prefixes.end(), prefix) == m.relocation.prefixes.end())
       m.relocation.prefixes.push_back(prefix);
+  auto relocation_start = std::chrono::steady_clock::now();
   m.relocation.files = find_prefix_files(m.source, plan.entries, m.relocation.prefixes);
   m.relocation.binaries = find_prefix_binaries(m.source, plan.entries, m.relocation.prefixes);
+  log::info("relocation scan: %zu text file(s), %zu binary(ies) in %.3f s", m.relocation.files.size(),
+            m.relocation.binaries.size(),
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - relocation_start).count());
   auto scan_start = std::chrono::steady_clock::now();
   plan.leaks = find_leaks(m.source, plan.entries, m.relocation.prefixes);
   log::info("leak check: %zu finding(s) in %.3f s", plan.leaks.size(),
@@ -142,7 +153,9 @@ PackPlan plan_pack(const PackOptions& options) {
 
 std::uint64_t write_archive(const PackOptions& options, const PackPlan& plan, ByteSink& sink) {
   int level = options.level;
-  auto compress = [level](TarChunk& chunk) {
+  BusyTime compress_time, sink_time;
+  auto compress = [level, &compress_time](TarChunk& chunk) {
+    BusyTime::Span busy(compress_time);
     thread_local std::unique_ptr<lz4::Compressor> compressor;
     if (!compressor || compressor->level() != level) compressor = std::make_unique<lz4::Compressor>(level);
     chunk.out_size = compressor->encode(chunk.in.data(), chunk.in_size, chunk.seq, chunk.out);
@@ -155,13 +168,17 @@ std::uint64_t write_archive(const PackOptions& options, const PackPlan& plan, By
   std::thread writer([&] {
     pipeline.guard([&] {
       while (TarChunk* chunk = pipeline.next()) {
-        sink.write(chunk->out.data(), chunk->out_size);
+        {
+          BusyTime::Span writing(sink_time);
+          sink.write(chunk->out.data(), chunk->out_size);
+        }
         written += chunk->out_size;
         progress.advance(chunk->in_size);
         pipeline.release(*chunk);
       }
     });
   });
+  auto started = std::chrono::steady_clock::now();
   try {
     ChunkCutter cutter(pipeline);
     TarWriter tar(plan.manifest.source, [&cutter](const char* p, std::size_t n) { cutter.write(p, n); });
@@ -169,6 +186,13 @@ std::uint64_t write_archive(const PackOptions& options, const PackPlan& plan, By
     for (const WalkEntry& e : plan.entries) tar.add(e);
     tar.finish();
     cutter.finish();
+    double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    log::info("tar stream %.2f s: opening and reading files %.2f s, waiting for a free chunk (held by the "
+              "compressors or the output) %.2f s, tar "
+              "headers and copies %.2f s; busy compressing %.2f s, summed over %u threads",
+              total, tar.read_seconds(), cutter.wait_time.seconds(),
+              std::max(0.0, total - tar.read_seconds() - cutter.wait_time.seconds()), compress_time.seconds(),
+              std::max(1u, options.threads));
   } catch (...) {
     pipeline.fail(std::current_exception());
     writer.join();
@@ -177,6 +201,7 @@ std::uint64_t write_archive(const PackOptions& options, const PackPlan& plan, By
   writer.join();
   pipeline.next();  // rethrows a failure of the sink thread, if any
   progress.done();
+  log::info("archive written: %.2f s in the output's write calls", sink_time.seconds());
   return written;
 }
 

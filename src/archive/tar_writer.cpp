@@ -96,13 +96,20 @@ void TarWriter::data(const char* p, std::size_t n, const std::string& path) {
 
 void TarWriter::file_data(const WalkEntry& e) {
   std::string full = root_ + "/" + e.path;
-  int fd = ::open(full.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  int fd = [&] {
+    BusyTime::Span reading(read_time_);
+    return ::open(full.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  }();
   if (fd < 0) throw_errno("cannot open", full);
   std::uint64_t left = e.size;
   try {
     while (left > 0) {
       std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(left, buffer_.size()));
-      ssize_t n = ::read(fd, buffer_.data(), want);
+      ssize_t n;
+      {
+        BusyTime::Span reading(read_time_);
+        n = ::read(fd, buffer_.data(), want);
+      }
       if (n < 0 && errno == EINTR) {
         check_cancelled();
         continue;

@@ -19,6 +19,7 @@
 
 #include "archive/manifest.hpp"
 #include "archive/walk.hpp"
+#include "base/busy_time.hpp"
 
 namespace shmstack {
 
@@ -37,6 +38,8 @@ class TarWriter {
   void add(const WalkEntry& entry);
   // The end of the tar stream: everything is in the output once this returns.
   void finish();
+  // For -v: seconds spent opening and reading the tree's files.
+  double read_seconds() const { return read_time_.seconds(); }
 
  private:
   [[noreturn]] void fail(const std::string& what);
@@ -52,6 +55,7 @@ class TarWriter {
   archive* ar_ = nullptr;
   archive_entry* entry_ = nullptr;
   std::exception_ptr error_;
+  BusyTime read_time_;
 };
 
 }  // namespace shmstack

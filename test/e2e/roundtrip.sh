@@ -6,7 +6,14 @@ source "$E2E_DIR/make_tree.bash"
 make_tree "$T/src"
 
 "$S" pack "$T/src" -o "$T/a.tar.lz4" -j 1 --name demo
-"$S" pack "$T/src" -o "$T/b.tar.lz4" -j 3 --name demo
+"$S" pack "$T/src" -o "$T/b.tar.lz4" -j 3 --name demo -v 2>"$T/pack.log"
+# -v says where pack's time went: the walk, the scans, the tar stream and the output.
+n='[0-9]+\.[0-9]+'
+for line in "walk: [0-9]+ entries in $n s" "relocation scan: [0-9]+ text file\(s\), [0-9]+ binary\(ies\) in $n s" \
+  "tar stream $n s: opening and reading files $n s, waiting for a free chunk \(held by the compressors or the output\) $n s, tar headers and copies $n s; busy compressing $n s, summed over 3 threads" \
+  "archive written: $n s in the output's write calls"; do
+  grep -Eq "^shmstack: $line\$" "$T/pack.log" || fail "pack -v does not say: $line"
+done
 cmp "$T/a.tar.lz4" "$T/b.tar.lz4" >/dev/null 2>&1 && true   # manifests differ in 'created'; ids must not
 id_a=$("$S" info --json "$T/a.tar.lz4" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
 id_b=$("$S" info --json "$T/b.tar.lz4" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
