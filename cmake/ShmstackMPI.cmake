@@ -12,6 +12,8 @@
 #   SHMSTACK_MPIEXEC      the launcher that matches (an explicit name such as
 #                         mpiexec.hydra or mpirun.openmpi, never the alternatives'
 #                         mpiexec): the tests run their jobs with it
+# Takes SHMSTACK_EXPECT_MPI (mpich | openmpi): configuring fails unless the
+# flavor found is that one (packaging/spack/package.py sets it).
 set(MPI_DETERMINE_LIBRARY_VERSION TRUE)   # fills MPI_CXX_LIBRARY_VERSION_STRING
 find_package(MPI REQUIRED COMPONENTS CXX)
 
@@ -56,3 +58,11 @@ else()
   set(_shown "${_shown}, not MPICH or Open MPI: the mpi tests may not launch")
 endif()
 message(STATUS "shmstack: MPI = ${_shown} (${_shmstack_mpicxx}; launcher ${SHMSTACK_MPIEXEC})")
+
+# A packager who asked for one MPI (Spack's ^mpich) says so, and gets a failure,
+# not a build against another MPI that an mpicxx of the same prefix leads to.
+set(SHMSTACK_EXPECT_MPI "" CACHE STRING "Fail unless the MPI found is this one (mpich or openmpi; empty: any)")
+if(SHMSTACK_EXPECT_MPI AND NOT SHMSTACK_EXPECT_MPI STREQUAL SHMSTACK_MPI_FLAVOR)
+  message(FATAL_ERROR "shmstack: SHMSTACK_EXPECT_MPI is ${SHMSTACK_EXPECT_MPI}, but MPI_CXX_COMPILER "
+    "(${_shmstack_mpicxx}) gives ${_shown}: name the wrapper of ${SHMSTACK_EXPECT_MPI} itself")
+endif()

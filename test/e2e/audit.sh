@@ -14,6 +14,8 @@
 # the default stack root, so that the relocated venv's count of calls outside
 # the stack and system directories must be exactly zero.
 source "$(dirname "$0")/private_shm.bash"
+source "$E2E_DIR/plain_cc.bash"
+unset PYTHONPATH PYTHONHOME  # the calls counted are the stack's, not a caller's PYTHONPATH's
 need_tool python3
 /usr/bin/python3 -m venv --without-pip "$T/probe" 2>/dev/null || skip "python3 -m venv is not available"
 cd /  # python -c looks in its working directory first: keep it in a system directory
@@ -65,7 +67,7 @@ if root == "/dev/shm":
 PY
 
 # b) an ELF with an absolute RPATH outside the stack
-if command -v cc >/dev/null; then
+if [[ -z $plain_cc_why ]]; then
   mkdir -p "$T/elfstack/bin"
   echo 'int main(void) { return 0; }' >"$T/main.c"
   cc -o "$T/elfstack/bin/tool" "$T/main.c" -Wl,-rpath,/some/abs/outside
@@ -81,7 +83,7 @@ if command -v cc >/dev/null; then
   [[ ! -e $T/elf-strict.tar.lz4 ]] || fail "pack --strict left an archive"
   [[ -z $(ls "$T" | grep 'elf-strict') ]] || fail "pack --strict left a temporary file"
 else
-  echo "skipping the ELF case: no C compiler"
+  echo "skipping the ELF case: $plain_cc_why"
 fi
 
 # c) children: only the child opens child-only.txt

@@ -1,6 +1,9 @@
 # Interoperability, both ways: standard tools extract what pack makes, and
 # unpack installs archives that standard tools make (lz4, gzip, zstd, plain).
 source "$(dirname "$0")/lib.bash"
+# The tree has UTF-8 names, which bsdtar converts to the locale's charset: a
+# UTF-8 locale whatever the caller's (Spack's build environment sets LC_ALL=C).
+export LC_ALL=C.UTF-8
 source "$E2E_DIR/make_tree.bash"
 need_tool lz4; need_tool bsdtar; need_tool zstd
 make_tree "$T/src"

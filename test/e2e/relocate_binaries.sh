@@ -13,7 +13,9 @@
 #     no sed): its extension modules' RUNPATH no longer names the pyenv
 #     prefix, and importing them touches nothing outside the stack.
 source "$(dirname "$0")/private_shm.bash"
-need_tool cc
+source "$E2E_DIR/plain_cc.bash"
+unset PYTHONPATH PYTHONHOME  # the calls counted are the stack's, not a caller's PYTHONPATH's
+[[ -z $plain_cc_why ]] || skip "needs a plain C compiler: $plain_cc_why"
 need_tool readelf
 cd /
 

@@ -10,6 +10,9 @@
 #  - prolog refuses to act for another user unless it is root, and fails
 #    (the node cannot serve the job) on an unsafe user root.
 source "$(dirname "$0")/lib.bash"
+# The exports are checked exactly: no PYTHONPATH inherited from the caller
+# (a build environment such as Spack's may set one).
+unset PYTHONPATH PYTHONHOME
 source "$E2E_DIR/make_tree.bash"
 make_tree "$T/src"
 mkdir -p "$T/src/hookpkg" && echo 'WHERE = __file__' >"$T/src/hookpkg/__init__.py"

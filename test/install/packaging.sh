@@ -1,10 +1,22 @@
 # The site packaging: the Lmod modulefile example (packaging/lmod) loaded by a
 # real Lmod over an installed tree puts shmstack, its man page and its bash
 # completion in place and unloads cleanly; the Spack recipe (packaging/spack)
-# matches the build's dependencies and options (test/install/spack_recipe.py).
+# matches the build's dependencies, options and version (test/install/spack_recipe.py),
+# and its MPI check (SHMSTACK_EXPECT_MPI) fails a build against another MPI.
 source "$E2E_DIR/lib.bash"
 SRC=$E2E_DIR/../..
 python3 "$SRC/test/install/spack_recipe.py" "$SRC" || fail "the Spack recipe is out of step with the build"
+
+# The recipe names the MPI it asked for (SHMSTACK_EXPECT_MPI): configuring
+# against another fails, naming what was found.
+if command -v mpicxx.openmpi >/dev/null; then
+  rc=0
+  cmake -S "$SRC" -B "$T/expect" -G Ninja -DSHMSTACK_BUILD_TESTS=OFF -DMPI_CXX_COMPILER=mpicxx.openmpi \
+    -DSHMSTACK_EXPECT_MPI=mpich >"$T/expect.log" 2>&1 || rc=$?
+  [[ $rc -ne 0 ]] || fail "configuring with Open MPI's wrapper and SHMSTACK_EXPECT_MPI=mpich succeeded"
+  grep -q "SHMSTACK_EXPECT_MPI is mpich, but MPI_CXX_COMPILER" "$T/expect.log" || { cat "$T/expect.log"; fail "no clear error"; }
+  grep -q "gives Open MPI" "$T/expect.log" || { cat "$T/expect.log"; fail "the error does not say which MPI was found"; }
+fi
 
 lmod_init=/usr/share/lmod/lmod/init/bash
 [[ -f $lmod_init ]] || skip "needs lmod (scripts/setup installs it)"

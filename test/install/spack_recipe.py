@@ -6,7 +6,11 @@ recipe is executed with stand-ins for Spack's directives, then
  - every variable cmake_args() defines is an option() or cache variable the
    build knows,
  - the class follows Spack's naming (Shmstack, a CMakePackage) and has a
-   docstring, homepage and a version.
+   docstring, homepage and a version,
+ - its newest release is the project's version (CMakeLists.txt's
+   project(VERSION), which --version prints), fetched from the tag vX.Y.Z,
+ - no dependency is declared that the build does not use (pkgconfig).
+The real check, by Spack itself, is test/install/spack.sh.
 Usage: spack_recipe.py SOURCE_DIR"""
 import pathlib, re, sys, types
 
@@ -32,7 +36,7 @@ class FakeSpec:
         return False
 
     def __getitem__(self, _):
-        return types.SimpleNamespace(mpicxx="/usr/bin/mpicxx")
+        return types.SimpleNamespace(mpicxx="/usr/bin/mpicxx", name="mpich")
 
 
 fake = types.ModuleType("spack.package")
@@ -43,8 +47,11 @@ for name in ("maintainers", "license", "generator"):
 fake.CMakePackage = CMakePackage
 fake.run_after = lambda *a, **k: (lambda f: f)
 fake.on_package_attributes = lambda **k: (lambda f: f)
+fake.os = __import__("os")
+fake.join_path = fake.os.path.join
 sys.modules["spack"] = types.ModuleType("spack")
 sys.modules["spack.package"] = fake
+sys.modules["spack_repo"] = None  # Spack v0.x: the recipe falls back to spack.package
 
 namespace = {}
 exec(compile((src / "packaging/spack/package.py").read_text(), "package.py", "exec"), namespace)
@@ -57,6 +64,13 @@ for attr in ("homepage", "__doc__"):
         errors.append(f"no {attr}")
 if not calls["version"]:
     errors.append("no version()")
+project_version = re.search(r"project\(shmstack VERSION ([0-9.]+)", (src / "CMakeLists.txt").read_text()).group(1)
+releases = [(args[0], kwargs) for args, kwargs in calls["version"] if re.fullmatch(r"[0-9.]+", args[0])]
+newest = max(releases, key=lambda r: [int(x) for x in r[0].split(".")], default=None)
+if newest is None or newest[0] != project_version:
+    errors.append(f"the newest version() is {newest and newest[0]}, the project's (CMakeLists.txt) {project_version}")
+elif newest[1].get("tag") != f"v{project_version}" and "sha256" not in newest[1]:
+    errors.append(f"version('{project_version}') has neither tag='v{project_version}' nor a sha256")
 
 deps = {}
 for args, kwargs in calls["depends_on"]:
@@ -79,13 +93,19 @@ if not any("test" in str(t) for _, t, _ in deps.get("doctest", [])):
 if not any("+program_options" in s for s, _, _ in deps.get("boost", [])):
     errors.append("boost without +program_options")
 
+for unused in ("pkgconfig", "pkgconf"):
+    if unused in deps and "pkg_check_modules" not in cmake_text and "PkgConfig" not in cmake_text:
+        errors.append(f"depends_on('{unused}'), but the build does not use pkg-config")
+
 minimum = re.search(r"cmake_minimum_required\(VERSION ([0-9.]+)\)", cmake_text).group(1)
 if not any(s == f"cmake@{minimum}:" for s, _, _ in deps.get("cmake", [])):
     errors.append(f"no depends_on('cmake@{minimum}:') (cmake_minimum_required is {minimum})")
 
 package = cls.__new__(cls)
 package.spec = FakeSpec()
+cmake_text += (src / "cmake/ShmstackMPI.cmake").read_text()
 known = set(re.findall(r"option\((\w+)", cmake_text)) | {"MPI_CXX_COMPILER"}
+known |= set(re.findall(r"set\((\w+) [^)]*\bCACHE\b", cmake_text))
 for arg in package.cmake_args():
     name = re.match(r"-D(\w+)", arg).group(1)
     if name not in known:
