@@ -151,7 +151,9 @@ bool JobRecords::claim(const std::string& job, const std::string& dir_name) {
   if (!root_.installed(dir_name)) return false;
   std::string dir = make_job_dir(job);
   std::string file = dir + "/" + dir_name;
-  int fd = ::openat(root_.fd(), file.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+  // O_NONBLOCK: a FIFO the user planted under the name fails (ENXIO) instead
+  // of blocking the Prolog until someone reads it.
+  int fd = ::openat(root_.fd(), file.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
   if (fd < 0) throw_errno("cannot create", root_.path() + "/" + file);
   ::close(fd);
   return true;

@@ -21,7 +21,7 @@ expect_fail 1 "cannot create output '$T/nodir/x.tar.lz4.tmp.[0-9]+': No such fil
 
 # unpack: missing, not an archive, empty
 expect_fail 1 "cannot open archive '$T/missing.tar.lz4': No such file or directory" "$S" unpack "$T/missing.tar.lz4"
-expect_fail 1 "cannot read archive '$T/src': is a directory" "$S" unpack "$T/src"
+expect_fail 1 "cannot read archive '$T/src': not a regular file \(a directory\)" "$S" unpack "$T/src"
 head -c 100000 /dev/urandom >"$T/random.tar.lz4"
 expect_fail 1 "cannot read archive '$T/random.tar.lz4': not a tar archive" "$S" unpack "$T/random.tar.lz4"
 : >"$T/empty.tar"
