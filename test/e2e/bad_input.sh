@@ -71,12 +71,12 @@ mkdir -p "$T/r1" "$T/elsewhere"; ln -s "$T/elsewhere" "$T/r1/shmstack-$(id -u)"
 expect_fail 1 "unsafe stack root '$T/r1/shmstack-$(id -u)': it is a symlink" "$S" unpack "$T/good.tar.lz4" --root "$T/r1"
 [[ -z $(ls -A "$T/elsewhere") ]] || fail "wrote through the symlinked root"
 mkdir -p "$T/r2"; : >"$T/r2/shmstack-$(id -u)"
-expect_fail 1 "unsafe stack root '$T/r2/shmstack-$(id -u)': not a directory" "$S" unpack "$T/good.tar.lz4" --root "$T/r2"
+expect_fail 1 "unsafe stack root '$T/r2/shmstack-$(id -u)': not a directory, owned by you: remove it, or install elsewhere with --root or SHMSTACK_ROOT" "$S" unpack "$T/good.tar.lz4" --root "$T/r2"
 
 if [[ $(id -u) -eq 0 ]]; then
   # foreign-owned user root
   mkdir -p "$T/r3/shmstack-0"; chown 65534:65534 "$T/r3/shmstack-0"
-  expect_fail 1 "unsafe stack root '$T/r3/shmstack-0': owned by uid 65534, not by you \(uid 0\)" \
+  expect_fail 1 "unsafe stack root '$T/r3/shmstack-0': owned by uid 65534 \(nobody\), not by you \(uid 0\): ask uid 65534 \(nobody\) or an administrator to remove it" \
     "$S" unpack "$T/good.tar.lz4" --root "$T/r3"
   [[ -z $(ls -A "$T/r3/shmstack-0") ]] || fail "wrote into a foreign-owned root"
   # unwritable root, as an ordinary user
