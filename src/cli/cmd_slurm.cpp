@@ -80,7 +80,11 @@ const CommandSpec kPrologSpec = {
     "Under job_container/tmpfs (JobContainerType in $SLURM_CONF; BasePath from the\n"
     "job_container.conf beside it) the job has its own /dev/shm: the Prolog enters\n"
     "the job's mount namespace (BasePath/[NODE/]JOBID/.ns) where it exists, and\n"
-    "otherwise installs nothing and logs why: use the TaskProlog or the pre-step there."};
+    "otherwise installs nothing and logs why: use the TaskProlog or the pre-step there.\n"
+    "Runs no code from an archive (a conda-pack archive's bin/conda-unpack) unless\n"
+    "given --run-conda-unpack: such archives fail the job, naming the TaskProlog and\n"
+    "the pre-step, which run it (time-limited: SHMSTACK_CONDA_UNPACK_TIMEOUT seconds,\n"
+    "600 by default; nothing it starts survives it)."};
 
 const CommandSpec kEpilogSpec = {
     "slurm epilog", "slurm epilog [options]", "Remove what a job installed on this node.",
@@ -211,11 +215,22 @@ int prolog(const Args& args) {
       ("stacks", po::value(&list)->value_name("LIST"),
        "colon-separated archive paths, instead of the job comment's shmstack=...")
       ("threads,j", po::value(&install.threads)->value_name("T"),
-       "decompression threads, and as many file writers (default: all cores, at most 8)");
+       "decompression threads, and as many file writers (default: all cores, at most 8)")
+      ("run-conda-unpack", "the site allows code from archives in the Prolog: run a conda-pack archive's "
+       "bin/conda-unpack (as the user, time-limited); without it such archives are refused");
   add_root_option(options);
   add_memory_margin_option(options);
   po::variables_map vm;
   if (!parse(kPrologSpec, args, options, {}, {}, vm)) return 0;
+  // Code from an archive runs in the root-started Prolog only where the site
+  // opted in, with a clean environment (spawn.hpp adds the time limit and the
+  // cleanup of what it starts).
+  install.conda_unpack = vm.count("run-conda-unpack") > 0;
+  install.conda_unpack_refusal =
+      "the Slurm Prolog runs no code from an archive unless the site allows it (SHMSTACK_PROLOG_CONDA_UNPACK=1 in "
+      "the hooks' settings): install it from the TaskProlog (SHMSTACK_STACKS) or a pre-step (srun shmstack bcast) "
+      "instead";
+  install.conda_unpack_environment = {"PATH=/usr/local/bin:/usr/bin:/bin"};
   if (install.threads == 0) throw UsageError("slurm prolog: -j must be at least 1");
   install.root = root_from(vm);
   install.memory_margin = memory_margin_from(vm, "slurm prolog");
