@@ -1,7 +1,6 @@
 #include "archive/byte_source.hpp"
 
 #include <fcntl.h>
-#include <poll.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -11,18 +10,42 @@
 #include "base/error.hpp"
 
 namespace shmstack {
+namespace {
+
+const char* file_kind(mode_t mode) {
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISSOCK(mode)) return "a socket";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  return "not a file";
+}
+
+}  // namespace
 
 FileSource::FileSource(const std::string& path) : path_(path) {
-  fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK so that opening a FIFO cannot wait for a writer forever; the
+  // flag is cleared once the file is known to be a regular one.
+  fd_ = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
   if (fd_ < 0) throw_errno("cannot open archive", path);
   struct stat st{};
-  if (::fstat(fd_, &st) != 0) throw_errno("cannot stat archive", path);
-  if (S_ISDIR(st.st_mode)) {
+  if (::fstat(fd_, &st) != 0) {
+    int saved = errno;
     ::close(fd_);
-    throw Error("cannot read archive " + quote(path), "is a directory");
+    throw_system_error("cannot stat archive " + quote(path), saved);
   }
-  pollable_ = S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) || S_ISCHR(st.st_mode);
-  size_ = S_ISREG(st.st_mode) ? static_cast<std::uint64_t>(st.st_size) : 0;
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd_);
+    fd_ = -1;
+    throw Error("cannot read archive " + quote(path), std::string("not a regular file (") + file_kind(st.st_mode) + ")");
+  }
+  int flags = ::fcntl(fd_, F_GETFL);
+  if (flags < 0 || ::fcntl(fd_, F_SETFL, flags & ~O_NONBLOCK) != 0) {
+    int saved = errno;
+    ::close(fd_);
+    throw_system_error("cannot open archive " + quote(path), saved);
+  }
+  size_ = static_cast<std::uint64_t>(st.st_size);
   mtime_ns_ = std::int64_t{st.st_mtim.tv_sec} * 1000000000 + st.st_mtim.tv_nsec;
   ::posix_fadvise(fd_, 0, 0, POSIX_FADV_SEQUENTIAL);
 }
@@ -31,20 +54,9 @@ FileSource::~FileSource() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-void FileSource::wait_readable() {
-  for (;;) {
-    if (interrupted_) throw Error("cannot read archive " + quote(path_), "reading was stopped");
-    check_cancelled();
-    pollfd p{fd_, POLLIN, 0};
-    int r = ::poll(&p, 1, 100);
-    if (r > 0) return;
-    if (r < 0 && errno != EINTR) throw_errno("cannot read archive", path_);
-  }
-}
-
 std::size_t FileSource::read(char* buffer, std::size_t capacity) {
   for (;;) {
-    if (pollable_) wait_readable();
+    if (interrupted_) throw Error("cannot read archive " + quote(path_), "reading was stopped");
     ssize_t n = ::read(fd_, buffer, capacity);
     if (n >= 0) return static_cast<std::size_t>(n);
     if (errno == EINTR) {
@@ -56,7 +68,7 @@ std::size_t FileSource::read(char* buffer, std::size_t capacity) {
 }
 
 InPlaceBytes* FileSource::in_place() {
-  if (!map_tried_ && size_ > 0 && !pollable_) {
+  if (!map_tried_ && size_ > 0) {
     map_tried_ = true;
     try {
       mapping_ = std::make_unique<MappedFile>(fd_, size_, path_);

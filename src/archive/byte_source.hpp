@@ -42,8 +42,10 @@ class ByteSource {
   virtual Piece next_piece() { return {}; }
 };
 
-// Reads a file, or a pipe/FIFO (waiting in poll() so that a signal or
-// interrupt() is noticed within 100 ms even when the writer stalls).
+// Reads an archive file. Anything but a regular file (a FIFO, a device, a
+// directory) is refused when it is opened, at once: opening a FIFO would
+// otherwise wait for a writer forever (and hang the Slurm hooks), and reading
+// one could stall the same way.
 class FileSource final : public ByteSource {
  public:
   explicit FileSource(const std::string& path);
@@ -55,15 +57,14 @@ class FileSource final : public ByteSource {
   std::uint64_t size_hint() const override { return size_; }
   std::int64_t mtime_ns() const { return mtime_ns_; }
   void interrupt() override { interrupted_ = true; }
-  // A non-empty regular file that can be mapped (else reads go through read()).
+  // The file mapped, when it is not empty and can be mapped (else reads go
+  // through read()).
   InPlaceBytes* in_place() override;
 
  private:
   std::unique_ptr<MappedFile> mapping_;
   bool map_tried_ = false;
-  void wait_readable();
   std::atomic<bool> interrupted_{false};
-  bool pollable_ = false;  // a pipe, FIFO or socket: reads can block forever
   std::string path_;
   int fd_ = -1;
   std::uint64_t size_ = 0;

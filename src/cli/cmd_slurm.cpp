@@ -16,8 +16,12 @@
 // A job that asks for nothing costs one stat() and touches nothing. Job-level
 // failures (a missing or corrupt archive) never fail the Prolog, which would
 // drain the node: they are recorded and reported to the job by the
-// TaskProlog. Only what the node cannot do (become the user, write the
-// record) fails the Prolog or Epilog.
+// TaskProlog. Nor does anything else a user can cause: once the hook is the
+// user, every file it touches is the user's, so every failure from there on
+// is logged and the hook exits 0. Only what the node cannot do (a missing
+// stack root, becoming the user) fails the Prolog or Epilog. Before dropping
+// privileges, both set aside another user's entry squatting the user's root
+// (slurm/squatted_root.hpp).
 #include <unistd.h>
 
 #include <algorithm>
@@ -35,6 +39,7 @@
 #include "slurm/privileges.hpp"
 #include "base/progress.hpp"
 #include "slurm/slurm_job.hpp"
+#include "slurm/squatted_root.hpp"
 
 namespace shmstack::cli {
 
@@ -68,11 +73,18 @@ const CommandSpec kPrologSpec = {
     "user's groups before touching any file, installs each archive, and records the\n"
     "outcome; the TaskProlog ('shmstack slurm task-prolog') activates the stacks in\n"
     "every task or, if an install failed, stops the tasks with the error. Exits 0\n"
-    "unless the node itself cannot serve the job (which makes Slurm drain it).\n"
+    "unless the node itself cannot serve the job (which makes Slurm drain it):\n"
+    "whatever a user can cause (a bad archive, an unusable user directory) is\n"
+    "logged. Another user's entry under ROOT/shmstack-<uid> is set aside (renamed\n"
+    "to shmstack-<uid>.squatted-by-<owner>-<time>) so the job still gets its stack.\n"
     "Under job_container/tmpfs (JobContainerType in $SLURM_CONF; BasePath from the\n"
     "job_container.conf beside it) the job has its own /dev/shm: the Prolog enters\n"
     "the job's mount namespace (BasePath/[NODE/]JOBID/.ns) where it exists, and\n"
-    "otherwise installs nothing and logs why: use the TaskProlog or the pre-step there."};
+    "otherwise installs nothing and logs why: use the TaskProlog or the pre-step there.\n"
+    "Runs no code from an archive (a conda-pack archive's bin/conda-unpack) unless\n"
+    "given --run-conda-unpack: such archives fail the job, naming the TaskProlog and\n"
+    "the pre-step, which run it (time-limited: SHMSTACK_CONDA_UNPACK_TIMEOUT seconds,\n"
+    "600 by default; nothing it starts survives it)."};
 
 const CommandSpec kEpilogSpec = {
     "slurm epilog", "slurm epilog [options]", "Remove what a job installed on this node.",
@@ -80,7 +92,9 @@ const CommandSpec kEpilogSpec = {
     "the job installed or claimed (Prolog, TaskProlog, or bcast/unpack during the job)\n"
     "unless another job of the user on this node claims them, and what interrupted\n"
     "installs left. With --purge-user, also every other stack of the user that no\n"
-    "other job claims: for the wrapper to pass when the user has no other job here."};
+    "other job claims: for the wrapper to pass when the user has no other job here.\n"
+    "Sets another user's entry under ROOT/shmstack-<uid> aside, as the Prolog does.\n"
+    "Exits 0 unless the node cannot serve the job; what a user can cause is logged."};
 
 namespace {
 
@@ -106,6 +120,38 @@ InstalledStack install_for_job(const UserRoot& root, const std::string& archive,
 void identify(const SlurmJob& job, const char* role) {
   log::set_prefix("[" + host_name() + " job " + job.id + " " + role + "] ");
   log::set_verbose(true);
+}
+
+// As root: another user's entry under the name of the job user's root is set
+// aside (squatted_root.hpp); failing that, the job's steps will say whose it is.
+void set_aside_squatter(const std::string& root, uid_t uid) {
+  if (::geteuid() != 0) return;  // not run by slurmd: only the user's own root is used
+  try {
+    if (std::optional<std::string> note = set_aside_squatted_root(root, uid)) log::warn("%s", note->c_str());
+  } catch (const Error& e) {
+    log::error("%s", e.what());
+  }
+}
+
+// The Epilog's work, as the job's user.
+void clean_up_after(const std::string& root_path, const std::string& job, bool purge_user) {
+  UserRoot root(root_path, false);
+  if (!root.exists()) return;
+  JobRecords records(root);
+  std::vector<std::string> doomed = records.release(job);
+  if (purge_user) {
+    std::vector<std::string> keep = records.claimed_by_others(job);
+    for (const InstalledStack& s : root.list())
+      if (std::find(keep.begin(), keep.end(), s.dir_name) == keep.end()) doomed.push_back(s.dir_name);
+  }
+  for (const std::string& dir : doomed) {
+    std::optional<InstalledStack> s = root.installed(dir);
+    if (!s) continue;
+    StackLock lock(root, s->manifest.id12());
+    if (remove_stack(root, dir)) log::info("removed %s", s->path.c_str());
+  }
+  for (const GcItem& item : collect_garbage(root, std::nullopt, false))
+    log::info("removed %s (%s)", item.path.c_str(), item.why.c_str());
 }
 
 // The lines the TaskProlog prints (see task_prolog).
@@ -169,11 +215,22 @@ int prolog(const Args& args) {
       ("stacks", po::value(&list)->value_name("LIST"),
        "colon-separated archive paths, instead of the job comment's shmstack=...")
       ("threads,j", po::value(&install.threads)->value_name("T"),
-       "decompression threads, and as many file writers (default: all cores, at most 8)");
+       "decompression threads, and as many file writers (default: all cores, at most 8)")
+      ("run-conda-unpack", "the site allows code from archives in the Prolog: run a conda-pack archive's "
+       "bin/conda-unpack (as the user, time-limited); without it such archives are refused");
   add_root_option(options);
   add_memory_margin_option(options);
   po::variables_map vm;
   if (!parse(kPrologSpec, args, options, {}, {}, vm)) return 0;
+  // Code from an archive runs in the root-started Prolog only where the site
+  // opted in, with a clean environment (spawn.hpp adds the time limit and the
+  // cleanup of what it starts).
+  install.conda_unpack = vm.count("run-conda-unpack") > 0;
+  install.conda_unpack_refusal =
+      "the Slurm Prolog runs no code from an archive unless the site allows it (SHMSTACK_PROLOG_CONDA_UNPACK=1 in "
+      "the hooks' settings): install it from the TaskProlog (SHMSTACK_STACKS) or a pre-step (srun shmstack bcast) "
+      "instead";
+  install.conda_unpack_environment = {"PATH=/usr/local/bin:/usr/bin:/bin"};
   if (install.threads == 0) throw UsageError("slurm prolog: -j must be at least 1");
   install.root = root_from(vm);
   install.memory_margin = memory_margin_from(vm, "slurm prolog");
@@ -185,6 +242,10 @@ int prolog(const Args& args) {
                          : stacks_from_comment(env_value(environ, "SLURM_JOB_COMMENT").value_or(""));
   if (stacks.empty()) return 0;
   identify(job, "prolog");
+  // Only what the node cannot do fails the Prolog (Slurm would drain the
+  // node): a stack root missing, the user unknown here. Everything after the
+  // privilege drop is the user's own doing, or their job's: logged, exit 0.
+  check_stack_root(install.root);
   // job_container/tmpfs: the job's /dev/shm is in its own mount namespace,
   // entered as root; refused (logged, the node stays up) where it is not there yet.
   try {
@@ -196,17 +257,23 @@ int prolog(const Args& args) {
     log::error("%s", e.what());
     return 0;
   }
+  set_aside_squatter(install.root, job.uid);
   become_user(job.uid, job.gid);
 
-  UserRoot root(install.root, true);
-  PrologResult result;
   try {
-    for (const std::string& archive : stacks) result.stacks.push_back(install_for_job(root, archive, install, job.id).dir_name);
+    UserRoot root(install.root, true);
+    PrologResult result;
+    try {
+      for (const std::string& archive : stacks)
+        result.stacks.push_back(install_for_job(root, archive, install, job.id).dir_name);
+    } catch (const Error& e) {
+      result.error = e.what();
+      log::error("%s", result.error.c_str());
+    }
+    JobRecords(root).write_prolog_result(job.id, result);
   } catch (const Error& e) {
-    result.error = e.what();
-    log::error("%s", result.error.c_str());
+    log::error("%s (the job gets no stack from the Prolog; the node stays up)", e.what());
   }
-  JobRecords(root).write_prolog_result(job.id, result);
   return 0;
 }
 
@@ -219,25 +286,16 @@ int epilog(const Args& args) {
 
   SlurmJob job = job_from_environment(current_environment(), true);
   identify(job, "epilog");
+  std::string root_path = root_from(vm);
+  check_stack_root(root_path);
+  set_aside_squatter(root_path, job.uid);
   become_user(job.uid, job.gid);
-  UserRoot root(root_from(vm), false);
-  if (!root.exists()) return 0;
-
-  JobRecords records(root);
-  std::vector<std::string> doomed = records.release(job.id);
-  if (vm.count("purge-user")) {
-    std::vector<std::string> keep = records.claimed_by_others(job.id);
-    for (const InstalledStack& s : root.list())
-      if (std::find(keep.begin(), keep.end(), s.dir_name) == keep.end()) doomed.push_back(s.dir_name);
+  // From here on every file is the user's: nothing fails the Epilog (see prolog).
+  try {
+    clean_up_after(root_path, job.id, vm.count("purge-user") > 0);
+  } catch (const Error& e) {
+    log::error("%s (the node stays up)", e.what());
   }
-  for (const std::string& dir : doomed) {
-    std::optional<InstalledStack> s = root.installed(dir);
-    if (!s) continue;
-    StackLock lock(root, s->manifest.id12());
-    if (remove_stack(root, dir)) log::info("removed %s", s->path.c_str());
-  }
-  for (const GcItem& item : collect_garbage(root, std::nullopt, false))
-    log::info("removed %s (%s)", item.path.c_str(), item.why.c_str());
   return 0;
 }
 

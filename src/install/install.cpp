@@ -48,6 +48,15 @@ std::optional<Manifest> read_manifest_entry(TarReader& reader, archive_entry* en
   return parse_manifest(text, quote(archive));
 }
 
+std::chrono::seconds default_conda_unpack_timeout() {
+  if (const char* text = std::getenv("SHMSTACK_CONDA_UNPACK_TIMEOUT")) {
+    char* end = nullptr;
+    long seconds = std::strtol(text, &end, 10);
+    if (end != text && *end == '\0' && seconds > 0) return std::chrono::seconds{seconds};
+  }
+  return std::chrono::seconds{600};
+}
+
 InstallResult install_archive(ByteSource& source, const Manifest& fallback, const InstallOptions& options) {
   InstallResult result;
   TarReader reader(source, options.threads);
@@ -145,8 +154,11 @@ InstallResult install_archive(ByteSource& source, const Manifest& fallback, cons
   // lives, so the stack is renamed into place first and only counts as
   // installed (install.json) once it has succeeded; on failure it is removed.
   struct stat st{};
-  bool conda_pack = !has_manifest && options.conda_unpack &&
-                    ::fstatat(staging.fd(), "bin/conda-unpack", &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode);
+  bool conda_pack = !has_manifest && ::fstatat(staging.fd(), "bin/conda-unpack", &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+                    S_ISREG(st.st_mode);
+  if (conda_pack && !options.conda_unpack)
+    throw Error("cannot install " + quote(source.name()),
+                "it is a conda-pack archive, whose bin/conda-unpack must run; " + options.conda_unpack_refusal);
   staging.write_file(".shmstack/manifest.json", to_json(manifest));
   if (!conda_pack) staging.write_file(".shmstack/install.json", to_json(record));
   ::fchmodat(staging.fd(), ".shmstack", 0755, 0);
@@ -156,7 +168,7 @@ InstallResult install_archive(ByteSource& source, const Manifest& fallback, cons
   result.stack.path = root.path() + "/" + manifest.dir_name();
   if (conda_pack) {
     try {
-      run_conda_unpack(result.stack.path);
+      run_conda_unpack(result.stack.path, options.conda_unpack_timeout, options.conda_unpack_environment);
       std::string record_path = manifest.dir_name() + "/.shmstack/install.json";
       write_new_file(root.fd(), record_path, to_json(record), root.path() + "/" + record_path);
     } catch (...) {

@@ -17,9 +17,11 @@
 // signal unwinds through Staging, which removes the staging directory.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "archive/byte_source.hpp"
 #include "archive/manifest.hpp"
@@ -29,6 +31,10 @@
 
 namespace shmstack {
 
+// How long conda-unpack may run: $SHMSTACK_CONDA_UNPACK_TIMEOUT seconds (a
+// positive integer), else 600.
+std::chrono::seconds default_conda_unpack_timeout();
+
 struct InstallOptions {
   std::string root;       // resolved ROOT
   unsigned threads = 1;   // decompression workers and file writers each
@@ -36,7 +42,14 @@ struct InstallOptions {
   std::string archive_path;   // recorded in install.json (resolved)
   std::string archive_given;  // recorded too: as the user wrote it, made absolute
   std::string via;            // recorded: the command installing it
-  bool conda_unpack = true;   // run a conda-pack archive's bin/conda-unpack (off: install it as is)
+  // A conda-pack archive's bin/conda-unpack is code from the archive: run it
+  // (spawn.hpp: time limit, nothing it starts survives), or refuse the archive
+  // with `conda_unpack_refusal` as the reason (the root-started Prolog without
+  // the site's opt-in).
+  bool conda_unpack = true;
+  std::string conda_unpack_refusal;
+  std::chrono::seconds conda_unpack_timeout = default_conda_unpack_timeout();
+  std::vector<std::string> conda_unpack_environment;  // empty: this process's
   MemoryMargin memory_margin;  // free memory to leave in the caller's memory cgroup (memory_cgroup.hpp)
 };
 

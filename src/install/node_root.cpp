@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -23,8 +24,15 @@
 namespace shmstack {
 
 std::string read_small_file(int dirfd, const std::string& path) {
-  int fd = ::openat(dirfd, path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  // O_NONBLOCK: a FIFO planted under the name must not block the open (the
+  // Epilog reads these as the user; a hang there would drain the node).
+  int fd = ::openat(dirfd, path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) return {};
+  struct stat st{};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return {};
+  }
   std::string text;
   char buf[65536];
   ssize_t n;
@@ -56,21 +64,49 @@ std::string resolve_root(const std::string& option) {
   return "/dev/shm";
 }
 
-UserRoot::UserRoot(const std::string& root, bool create) {
-  path_ = user_root_path(root);
+void check_stack_root(const std::string& root) {
   struct stat base{};
   if (::stat(root.c_str(), &base) != 0) throw_errno("cannot use stack root", root);
   if (!S_ISDIR(base.st_mode)) throw Error("cannot use stack root " + quote(root), "not a directory");
+}
+
+std::string describe_uid(uid_t uid) {
+  std::string text = "uid " + std::to_string(uid);
+  std::vector<char> buf(16384);
+  passwd pw{};
+  passwd* found = nullptr;
+  if (::getpwuid_r(uid, &pw, buf.data(), buf.size(), &found) == 0 && found) text += " (" + std::string(pw.pw_name) + ")";
+  return text;
+}
+
+namespace {
+
+// Why the user root at `path` (lstat `st`) cannot be used (`problem`, empty
+// when only its owner is wrong), and what to do about it.
+[[noreturn]] void refuse_user_root(const std::string& path, const struct stat& st, const std::string& problem) {
+  uid_t me = ::geteuid();
+  std::string owner = st.st_uid == me ? "you" : describe_uid(st.st_uid);
+  std::string remedy = st.st_uid == me ? "remove it" : "ask " + owner + " or an administrator to remove it";
+  throw Error("unsafe stack root " + quote(path),
+              problem + (problem.empty() ? "" : ", ") + "owned by " + owner + (st.st_uid == me ? "" : ", not by you (uid " + std::to_string(me) + ")") +
+                  ": " + remedy + ", or install elsewhere with --root or SHMSTACK_ROOT");
+}
+
+}  // namespace
+
+UserRoot::UserRoot(const std::string& root, bool create) {
+  path_ = user_root_path(root);
+  check_stack_root(root);
   if (create && ::mkdir(path_.c_str(), 0700) != 0 && errno != EEXIST)
     throw_errno("cannot create", path_);
-  fd_ = ::open(path_.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  fd_ = ::open(path_.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
   if (fd_ < 0) {
     int saved = errno;
     struct stat st{};
     if (saved == ENOENT && !create) return;  // nothing installed yet
     if (::lstat(path_.c_str(), &st) == 0 && S_ISLNK(st.st_mode))
-      throw Error("unsafe stack root " + quote(path_), "it is a symlink (refusing to follow it)");
-    if (saved == ENOTDIR) throw Error("unsafe stack root " + quote(path_), "not a directory");
+      refuse_user_root(path_, st, "it is a symlink (refusing to follow it)");
+    if (saved == ENOTDIR && ::lstat(path_.c_str(), &st) == 0) refuse_user_root(path_, st, "not a directory");
     throw_system_error("cannot open stack root " + quote(path_), saved);
   }
   struct stat st{};
@@ -78,8 +114,7 @@ UserRoot::UserRoot(const std::string& root, bool create) {
   if (st.st_uid != ::geteuid()) {
     ::close(fd_);
     fd_ = -1;
-    throw Error("unsafe stack root " + quote(path_),
-                "owned by uid " + std::to_string(st.st_uid) + ", not by you (uid " + std::to_string(::geteuid()) + ")");
+    refuse_user_root(path_, st, "");
   }
   if ((st.st_mode & 0077) != 0 && ::fchmod(fd_, 0700) != 0) throw_errno("cannot make private", path_);
 }

@@ -10,7 +10,10 @@
 // ROOT is --root, else $SHMSTACK_ROOT, else /dev/shm. The user directory is
 // created if absent; if present it must not be a symlink, must be owned by
 // the user, and must not be writable by others — otherwise we refuse rather
-// than write where someone else could interfere.
+// than write where someone else could interfere, with an error that names the
+// entry's owner and what to do. (Anyone can create the name first in a
+// world-writable /dev/shm; the Slurm hooks set such an entry aside as root:
+// src/slurm/squatted_root.hpp.)
 #pragma once
 
 #include <sys/types.h>
@@ -25,6 +28,12 @@
 namespace shmstack {
 
 std::string resolve_root(const std::string& option);
+
+// Throws Error unless `root` (ROOT itself, e.g. /dev/shm) is a directory.
+void check_stack_root(const std::string& root);
+
+// "uid 1001 (alice)", or "uid 1001" when the name cannot be looked up.
+std::string describe_uid(uid_t uid);
 
 // ROOT/shmstack-<euid>: where this user's stacks live under `root`.
 std::string user_root_path(const std::string& root);
@@ -49,6 +58,7 @@ struct InstalledStack {
 class UserRoot {
  public:
   // Opens (creating if `create`) ROOT/shmstack-<uid> with the safety checks.
+  // Without `create`, a user root that does not exist leaves exists() false.
   UserRoot(const std::string& root, bool create);
   ~UserRoot();
   UserRoot(const UserRoot&) = delete;

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -125,11 +126,23 @@ std::vector<std::string> job_namespace_handles(const std::string& base_path, con
   return {base + "/" + job + "/.ns", base + "/" + node + "/" + job + "/.ns"};
 }
 
+bool path_is_under(const std::string& path, const std::string& dir) {
+  return path == dir || (path.compare(0, dir.size(), dir) == 0 && path.size() > dir.size() && path[dir.size()] == '/');
+}
+
+std::string resolved_for_comparison(const std::string& path) {
+  std::error_code error;
+  std::filesystem::path resolved = std::filesystem::weakly_canonical(path, error);
+  if (error) resolved = std::filesystem::path(path).lexically_normal();
+  std::string text = resolved.string();
+  while (text.size() > 1 && text.back() == '/') text.pop_back();
+  return text;
+}
+
 bool hidden_by_job_container(const std::string& path) {
-  for (const char* dir : {"/dev/shm", "/tmp"}) {
-    std::string d = dir;
-    if (path == d || (path.compare(0, d.size(), d) == 0 && path.size() > d.size() && path[d.size()] == '/')) return true;
-  }
+  std::string resolved = resolved_for_comparison(path);
+  for (const char* dir : {"/dev/shm", "/tmp"})
+    if (path_is_under(resolved, dir) || path_is_under(resolved, resolved_for_comparison(dir))) return true;
   return false;
 }
 

@@ -37,8 +37,18 @@ std::optional<std::string> job_container_base_path(const std::string& text, cons
 std::vector<std::string> job_namespace_handles(const std::string& base_path, const std::string& node,
                                                const std::string& job);
 
+// Whether `path` is `dir` or lies below it, comparing the text ("/a/b" is
+// under "/a", "/ab" is not).
+bool path_is_under(const std::string& path, const std::string& dir);
+
+// `path` resolved as the kernel would (symlinks, "//", ".", ".."; a part that
+// does not exist yet is normalised as text), without a trailing '/'.
+std::string resolved_for_comparison(const std::string& path);
+
 // Whether `path` lies on a directory job_container/tmpfs replaces in the job's
-// namespace (/dev/shm or /tmp): a stack root there is not the job's.
+// namespace (/dev/shm or /tmp): a stack root there is not the job's. Compares
+// resolved paths, so "/dev//shm/x", "/dev/shm/../shm" or a symlink to /tmp
+// count as well.
 bool hidden_by_job_container(const std::string& path);
 
 // What the Prolog must do for a job on this node.

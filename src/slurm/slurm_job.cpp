@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
+#include <limits>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -22,6 +24,18 @@ std::string require(const std::vector<std::string>& environ, const std::string& 
   if (!v || v->empty()) throw Error("not run by Slurm for a job", name + " is not set");
   if (!is_slurm_number(*v)) throw Error("not run by Slurm for a job", name + "=" + quote(*v) + " is not a number");
   return *v;
+}
+
+// A uid or gid: 0 to 2^32-2 ((uid_t)-1 tells setresuid "no change"); never
+// cast modulo 2^32, where 4294967296 would be root.
+std::uint64_t require_id(const std::vector<std::string>& environ, const std::string& name) {
+  constexpr std::uint64_t kMax = std::numeric_limits<std::uint32_t>::max() - 1;
+  static_assert(sizeof(uid_t) == 4 && sizeof(gid_t) == 4, "ids are 32 bits");
+  std::string text = require(environ, name);
+  std::uint64_t id = std::stoull(text);
+  if (id > kMax)
+    throw Error("not run by Slurm for a job", name + "=" + text + " is out of range (0 to " + std::to_string(kMax) + ")");
+  return id;
 }
 
 std::map<std::string, std::string> as_map(const std::vector<std::string>& environ) {
@@ -48,8 +62,8 @@ SlurmJob job_from_environment(const std::vector<std::string>& environ, bool need
   SlurmJob job;
   job.id = require(environ, "SLURM_JOB_ID");
   if (need_ids) {
-    job.uid = static_cast<uid_t>(std::stoul(require(environ, "SLURM_JOB_UID")));
-    job.gid = static_cast<gid_t>(std::stoul(require(environ, "SLURM_JOB_GID")));
+    job.uid = static_cast<uid_t>(require_id(environ, "SLURM_JOB_UID"));
+    job.gid = static_cast<gid_t>(require_id(environ, "SLURM_JOB_GID"));
   }
   return job;
 }
@@ -137,7 +151,9 @@ bool JobRecords::claim(const std::string& job, const std::string& dir_name) {
   if (!root_.installed(dir_name)) return false;
   std::string dir = make_job_dir(job);
   std::string file = dir + "/" + dir_name;
-  int fd = ::openat(root_.fd(), file.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+  // O_NONBLOCK: a FIFO the user planted under the name fails (ENXIO) instead
+  // of blocking the Prolog until someone reads it.
+  int fd = ::openat(root_.fd(), file.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
   if (fd < 0) throw_errno("cannot create", root_.path() + "/" + file);
   ::close(fd);
   return true;

@@ -21,7 +21,7 @@ expect_fail 1 "cannot create output '$T/nodir/x.tar.lz4.tmp.[0-9]+': No such fil
 
 # unpack: missing, not an archive, empty
 expect_fail 1 "cannot open archive '$T/missing.tar.lz4': No such file or directory" "$S" unpack "$T/missing.tar.lz4"
-expect_fail 1 "cannot read archive '$T/src': is a directory" "$S" unpack "$T/src"
+expect_fail 1 "cannot read archive '$T/src': not a regular file \(a directory\)" "$S" unpack "$T/src"
 head -c 100000 /dev/urandom >"$T/random.tar.lz4"
 expect_fail 1 "cannot read archive '$T/random.tar.lz4': not a tar archive" "$S" unpack "$T/random.tar.lz4"
 : >"$T/empty.tar"
@@ -71,12 +71,12 @@ mkdir -p "$T/r1" "$T/elsewhere"; ln -s "$T/elsewhere" "$T/r1/shmstack-$(id -u)"
 expect_fail 1 "unsafe stack root '$T/r1/shmstack-$(id -u)': it is a symlink" "$S" unpack "$T/good.tar.lz4" --root "$T/r1"
 [[ -z $(ls -A "$T/elsewhere") ]] || fail "wrote through the symlinked root"
 mkdir -p "$T/r2"; : >"$T/r2/shmstack-$(id -u)"
-expect_fail 1 "unsafe stack root '$T/r2/shmstack-$(id -u)': not a directory" "$S" unpack "$T/good.tar.lz4" --root "$T/r2"
+expect_fail 1 "unsafe stack root '$T/r2/shmstack-$(id -u)': not a directory, owned by you: remove it, or install elsewhere with --root or SHMSTACK_ROOT" "$S" unpack "$T/good.tar.lz4" --root "$T/r2"
 
 if [[ $(id -u) -eq 0 ]]; then
   # foreign-owned user root
   mkdir -p "$T/r3/shmstack-0"; chown 65534:65534 "$T/r3/shmstack-0"
-  expect_fail 1 "unsafe stack root '$T/r3/shmstack-0': owned by uid 65534, not by you \(uid 0\)" \
+  expect_fail 1 "unsafe stack root '$T/r3/shmstack-0': owned by uid 65534 \(nobody\), not by you \(uid 0\): ask uid 65534 \(nobody\) or an administrator to remove it" \
     "$S" unpack "$T/good.tar.lz4" --root "$T/r3"
   [[ -z $(ls -A "$T/r3/shmstack-0") ]] || fail "wrote into a foreign-owned root"
   # unwritable root, as an ordinary user

@@ -32,4 +32,34 @@ expect_fail 1 "conda-unpack failed in '$ROOT/shmstack-$(id -u)/bad-[0-9a-f]{12}'
 "$S" list | grep -q "^bad " && fail "a stack whose conda-unpack failed is listed"
 [[ -z $(compgen -G "$ROOT/shmstack-$(id -u)/bad-*") ]] || fail "a stack whose conda-unpack failed is left behind"
 no_leftovers
+
+# What conda-unpack starts does not outlive it, even detached with setsid;
+# its stdout goes to stderr (a TaskProlog's stdout is read by Slurm).
+make_env "$T/det" 0
+sed -i "2i setsid -f sh -c 'echo \\$\\$ >$T/detached.pid; exec sleep 60' </dev/null >/dev/null 2>\\&1; sleep 0.3; echo 'export EVIL=1'" "$T/det/bin/conda-unpack"
+tar -C "$T/det" -czf "$T/det.tar.gz" .
+timeout -k 5 30 env SHMSTACK_STACKS="$T/det.tar.gz" SLURM_JOB_ID=1 "$S" slurm task-prolog >"$T/out" 2>/dev/null || fail "task-prolog with a detaching conda-unpack failed"
+! grep -q EVIL "$T/out" || fail "conda-unpack's stdout reached the TaskProlog's output"
+[[ -s $T/detached.pid ]] || fail "the detached process never started"
+if kill -0 "$(cat "$T/detached.pid")" 2>/dev/null; then
+  kill "$(cat "$T/detached.pid")"; fail "a process conda-unpack detached with setsid outlived the install"
+fi
+# A time limit: killed, the stack removed, the reason given.
+make_env "$T/slow" 0
+sed -i '2i sleep 30' "$T/slow/bin/conda-unpack"
+tar -C "$T/slow" -czf "$T/slow.tar.gz" .
+rc=0; SHMSTACK_CONDA_UNPACK_TIMEOUT=1 timeout -k 5 20 "$S" unpack "$T/slow.tar.gz" >/dev/null 2>"$T/err" || rc=$?
+[[ $rc -eq 1 ]] || { cat "$T/err"; fail "a conda-unpack past its time limit: exit $rc (124: no limit)"; }
+grep -q "conda-unpack failed in .*: it did not finish within 1 s, and was killed" "$T/err" || { cat "$T/err"; fail "no reason given"; }
+[[ -z $(compgen -G "$ROOT/shmstack-$(id -u)/slow-*") ]] || fail "the timed-out stack is left behind"
+# The root-started Prolog runs no archive code without the site's opt-in.
+rm -f "$T/env-unpacked"
+"$S" rm env >/dev/null
+env SLURM_JOB_ID=2 SLURM_JOB_UID=$(id -u) SLURM_JOB_GID=$(id -g) "$S" slurm prolog --stacks "$T/env.tar.gz" 2>"$T/err" || fail "prolog failed"
+grep -q "it is a conda-pack archive, whose bin/conda-unpack must run; the Slurm Prolog runs no code from an archive unless the site allows it .*TaskProlog (SHMSTACK_STACKS) or a pre-step" "$ROOT/shmstack-$(id -u)/.jobs/2/.prolog.json" ||
+  { cat "$ROOT/shmstack-$(id -u)/.jobs/2/.prolog.json"; fail "no refusal recorded"; }
+[[ -z $(compgen -G "$ROOT/shmstack-$(id -u)/env-*") ]] || fail "the prolog installed a conda-pack archive without the opt-in"
+env SLURM_JOB_ID=3 SLURM_JOB_UID=$(id -u) SLURM_JOB_GID=$(id -g) "$S" slurm prolog --run-conda-unpack --stacks "$T/env.tar.gz" 2>"$T/err" || fail "prolog failed"
+compgen -G "$ROOT/shmstack-$(id -u)/env-*/unpacked-at" >/dev/null || { cat "$T/err"; fail "the opted-in prolog did not run conda-unpack"; }
+no_leftovers
 echo "conda-pack ok"

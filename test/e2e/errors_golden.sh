@@ -5,6 +5,7 @@ source "$(dirname "$0")/lib.bash"
 mkdir -p "$T/src"; echo x >"$T/src/f"
 "$S" pack "$T/src" -o "$T/good.tar.lz4" -q
 head -c 5000 /dev/urandom >"$T/random.bin"
+mkfifo "$T/fifo.tar.lz4"; mkdir -p "$T/planted" "$T/elsewhere"; ln -s "$T/elsewhere" "$T/planted/shmstack-$(id -u)"
 cp "$T/good.tar.lz4" "$T/bad.tar.lz4"; printf '\x00\x01' | dd of="$T/bad.tar.lz4" bs=1 seek=30 conv=notrunc status=none
 run() {
   local rc=0
@@ -25,6 +26,8 @@ run() {
   run unpack "$T/bad.tar.lz4"
   run unpack "$T/good.tar.lz4" --root "$T/nowhere"
   run rm nothing-like-this
+  run info "$T/fifo.tar.lz4"
+  run unpack "$T/good.tar.lz4" --root "$T/planted"
 } >"$T/actual.txt"
 golden="$E2E_DIR/golden/errors.txt"
 if [[ ${UPDATE_GOLDEN:-} == 1 ]]; then cp "$T/actual.txt" "$golden"; echo "updated $golden"; exit 0; fi

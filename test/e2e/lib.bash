@@ -45,3 +45,26 @@ no_leftovers() {
 
 # installed_count: stacks installed under $ROOT for this user.
 installed_count() { find "$ROOT/shmstack-$(id -u)" -mindepth 1 -maxdepth 1 ! -name '.*' 2>/dev/null | wc -l; }
+
+# slow_tree DIR: a tree whose install takes a while (4,000 small files), for
+# catching an install in the act (stop_mid_install).
+slow_tree() {
+  mkdir -p "$1/many"
+  head -c 8000000 /dev/urandom >"$T/slow.bin"
+  (cd "$1/many" && split -b 2k -a 4 "$T/slow.bin" f)
+  rm "$T/slow.bin"
+}
+
+# stop_mid_install PID: waits until process PID has a staging directory under
+# $ROOT, then stops it (SIGSTOP) while it still has one; fails unless it caught
+# it in the act (the caller sends its signals, then SIGCONT). Archives are
+# regular files (a FIFO is refused), so this, not a stalled writer, is how a
+# test holds an install mid-way.
+stop_mid_install() {
+  local pid=$1 staging="$ROOT/shmstack-$(id -u)/.staging-*"
+  while kill -0 "$pid" 2>/dev/null && ! compgen -G "$staging" >/dev/null; do :; done
+  kill -STOP "$pid" 2>/dev/null || return 1
+  compgen -G "$staging" >/dev/null && return 0
+  kill -CONT "$pid"
+  return 1
+}

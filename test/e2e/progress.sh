@@ -1,6 +1,6 @@
 # A progress bar is drawn when stderr is a terminal (and only then), and
 # -q turns it off. Both runs are made slow on purpose (high compression
-# level; an archive fed through a FIFO that pauses) so the bar must appear.
+# level; an install stopped mid-way for a moment) so the bar must appear.
 source "$(dirname "$0")/lib.bash"
 need_tool script
 mkdir -p "$T/src"
@@ -11,10 +11,16 @@ script -qec "'$S' pack '$T/src' -o '$T/b.tar.lz4' -q --level 9" "$T/tty-quiet.lo
 ! grep -q "packing" "$T/tty-quiet.log" || fail "-q did not silence the progress bar"
 "$S" pack "$T/src" -o "$T/c.tar.lz4" 2>"$T/err"
 [[ ! -s $T/err ]] || fail "progress drawn although stderr is not a terminal"
-mkfifo "$T/fifo"
-half=$(($(stat -c %s "$T/a.tar.lz4") / 2))
-{ head -c "$half" "$T/a.tar.lz4"; sleep 0.5; tail -c +$((half + 1)) "$T/a.tar.lz4"; } >"$T/fifo" &
-script -qec "'$S' unpack '$T/fifo'" "$T/tty-unpack.log" >/dev/null
+# The install is stopped for 0.3 s mid-way, so the bar (drawn at most ten
+# times a second) must appear.
+mkdir -p "$T/slow"; cp "$T/src/seq1.txt" "$T/slow/"; slow_tree "$T/slow"
+"$S" pack "$T/slow" -o "$T/slow.tar.lz4" -q
+script -qec "sh -c 'echo \$\$ >\"$T/pid\"; exec \"$S\" unpack -j 1 \"$T/slow.tar.lz4\"'" "$T/tty-unpack.log" >/dev/null & script_pid=$!
+for _ in $(seq 200); do [[ -s $T/pid ]] && break; sleep 0.05; done
+stop_mid_install "$(cat "$T/pid")" || fail "the install ended before it could be stopped mid-way"
+sleep 0.3
+kill -CONT "$(cat "$T/pid")"
+kill -CONT "$script_pid" 2>/dev/null || true   # script stops itself when its child stops
 wait
-grep -q "installing src \[" "$T/tty-unpack.log" || fail "no progress bar while installing"
+grep -q "installing slow \[" "$T/tty-unpack.log" || fail "no progress bar while installing"
 echo "progress ok"

@@ -7,8 +7,9 @@
 #  - prolog installs the job comment's stacks and records the outcome, which
 #    the task-prolog applies or reports; it exits 0 for a job's bad archive;
 #  - epilog removes what the job installed unless another job claims it;
-#  - prolog refuses to act for another user unless it is root, and fails
-#    (the node cannot serve the job) on an unsafe user root.
+#  - prolog refuses to act for another user unless it is root; on an unsafe
+#    user root (a state the user can create) the hooks log and exit 0, and
+#    the job's steps fail saying what to do.
 source "$(dirname "$0")/lib.bash"
 # The exports are checked exactly: no PYTHONPATH inherited from the caller
 # (a build environment such as Spack's may set one).
@@ -61,19 +62,41 @@ grep -q "removed $ROOT/shmstack-$U/hooks-" "$T/err" || fail "epilog did not say 
 [[ -z $(ls "$ROOT/shmstack-$U" | grep -v '^\.') ]] || fail "stack left after the last job's epilog"
 job 4 "$S" slurm epilog || fail "epilog of the failed job"
 
-# A user root the hooks must not use (here a symlink, as another user could
-# plant in /dev/shm): a job that asks for nothing is unaffected; the prolog of
-# one that asks fails (the node cannot serve it) and names the reason.
+# A user root the hooks must not use (here the user's own symlink; another
+# user's entry is set aside by root: e2e.squatted_root): a job that asks for
+# nothing is unaffected; the prolog of one that asks logs the reason and exits
+# 0 (a failing Prolog drains the node); the job's steps fail and say what to do.
 rm -rf "$ROOT/shmstack-$U"
 mkdir "$T/elsewhere"
 ln -s "$T/elsewhere" "$ROOT/shmstack-$U"
 out=$(job 6 "$S" slurm task-prolog) && [[ -z $out ]] || fail "task-prolog with nothing asked failed on a planted root"
-rc=0
-job 6 env SLURM_JOB_COMMENT="shmstack=$T/a.tar.lz4" "$S" slurm prolog 2>"$T/err" || rc=$?
-[[ $rc -eq 1 ]] || fail "prolog on a planted root: exit $rc, not 1"
-grep -q "^\[.* job 6 prolog\] shmstack: error: unsafe stack root .*it is a symlink" "$T/err" || { cat "$T/err"; fail "no clear error"; }
+job 6 env SLURM_JOB_COMMENT="shmstack=$T/a.tar.lz4" "$S" slurm prolog 2>"$T/err" || fail "prolog on a planted root failed (the node would drain)"
+grep -q "^\[.* job 6 prolog\] shmstack: error: unsafe stack root .*it is a symlink (refusing to follow it), owned by you: remove it" "$T/err" ||
+  { cat "$T/err"; fail "no clear error"; }
+job 6 "$S" slurm epilog 2>"$T/err" || fail "epilog on a planted root failed (the node would drain)"
+job 7 env SHMSTACK_STACKS="$T/a.tar.lz4" "$S" slurm task-prolog >"$T/out" 2>/dev/null && fail "task-prolog installed through a planted root"
+grep -q "^print shmstack: error: unsafe stack root .*: it is a symlink (refusing to follow it), owned by you: remove it, or install elsewhere with --root or SHMSTACK_ROOT" "$T/out" ||
+  { cat "$T/out"; fail "the task was not told what to do"; }
 [[ -z $(ls -A "$T/elsewhere") ]] || fail "the prolog wrote through the planted symlink"
+[[ -L $ROOT/shmstack-$U ]] || fail "the user's own symlink was moved"
 rm "$ROOT/shmstack-$U"
+
+# The user's own root made unusable by the user (its .locks mode 000): the
+# prolog and epilog log it and exit 0.
+job 8 env SLURM_JOB_COMMENT="shmstack=$T/a.tar.lz4" "$S" slurm prolog 2>/dev/null || fail "prolog failed"
+if [[ $U -ne 0 ]]; then  # (root is not stopped by mode 000)
+  chmod 000 "$ROOT/shmstack-$U/.locks"
+  job 9 env SLURM_JOB_COMMENT="shmstack=$T/a.tar.lz4" "$S" slurm prolog 2>"$T/err" || fail "prolog with .locks mode 000 failed"
+  grep -q "Permission denied" "$T/err" || { cat "$T/err"; fail "prolog did not log the reason"; }
+  job 8 "$S" slurm epilog 2>"$T/err" || fail "epilog with .locks mode 000 failed"
+  grep -q "Permission denied" "$T/err" || { cat "$T/err"; fail "epilog did not log the reason"; }
+  chmod 700 "$ROOT/shmstack-$U/.locks"
+fi
+job 8 "$S" slurm epilog 2>/dev/null || fail "epilog failed"
+
+# Out-of-range ids (they once wrapped modulo 2^32: 4294967296 was root).
+expect_fail 1 "SLURM_JOB_UID=4294967296 is out of range \(0 to 4294967294\)" \
+  env SLURM_JOB_ID=5 SLURM_JOB_UID=4294967296 SLURM_JOB_GID=0 SLURM_JOB_COMMENT="shmstack=$T/a.tar.lz4" "$S" slurm prolog
 
 # Acting for another user needs root; missing job variables are named.
 if [[ $U -ne 0 ]]; then

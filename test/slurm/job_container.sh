@@ -72,7 +72,7 @@ cp "$W/hooks.conf.saved" "$LAB/etc/shmstack-hooks.conf"
 echo "SHMSTACK_ROOT outside /dev/shm: 3 tasks import from it, the Epilog removed it (job $job)"
 
 # 4. The pre-step's stack is the job's: the next job on the node does not have it.
-job=$(submit mine -w node1 --wrap "srun shmstack bcast $ARCH/sci.tar.lz4 >/dev/null && ls /dev/shm/shmstack-$TUID | grep -c '^sci-'")
+job=$(submit mine -w node1 --wrap "srun --mpi=${SRUN_MPI:-pmi2} shmstack bcast $ARCH/sci.tar.lz4 >/dev/null && ls /dev/shm/shmstack-$TUID | grep -c '^sci-'")
 [[ $(cat "$W/mine.rc") == 0 && $(tail -n 1 "$W/mine.out") == 1 ]] || { show mine; fail "the pre-step did not install in job $job"; }
 job=$(submit next -w node1 --wrap "ls -A /dev/shm | wc -l")
 [[ $(cat "$W/next.rc") == 0 && $(tail -n 1 "$W/next.out") == 0 ]] || { show next; fail "job $job saw the previous job's /dev/shm"; }

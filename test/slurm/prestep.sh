@@ -6,8 +6,12 @@
 # the Epilog has removed the stack from every node.
 source "$(dirname "$0")/lib.bash"
 
+# The examples say --mpi=pmi2 (MPICH's); run them with the PMI of the MPI
+# shmstack is built with.
+mpi=${SRUN_MPI:-pmi2}
 for example in prestep mpi-program run; do
-  job=$(STACK=$ARCH/sci.tar.lz4 submit "$example" "$EXAMPLES/$example.sbatch")
+  sed "s/--mpi=pmi2/--mpi=$mpi/g" "$EXAMPLES/$example.sbatch" >"$W/$example.sbatch"
+  job=$(STACK=$ARCH/sci.tar.lz4 submit "$example" "$W/$example.sbatch")
   [[ $(cat "$W/$example.rc") == 0 ]] || { show "$example"; fail "$example.sbatch (job $job) failed"; }
   check_app "$example" 6
   wait_gone node1 node2 node3

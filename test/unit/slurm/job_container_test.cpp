@@ -3,6 +3,7 @@
 // namespace handle lives, which stack roots the plugin hides, and the
 // decision on scratch configuration files.
 #include <doctest/doctest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -70,6 +71,21 @@ TEST_CASE("hidden_by_job_container: /dev/shm and /tmp and what is below them") {
   CHECK_FALSE(hidden_by_job_container("/dev/shmother"));
   CHECK_FALSE(hidden_by_job_container("/run/shmstack"));
   CHECK_FALSE(hidden_by_job_container("/tmpx"));
+}
+
+TEST_CASE("hidden_by_job_container compares resolved paths, not text") {
+  CHECK(hidden_by_job_container("/dev//shm/x"));
+  CHECK(hidden_by_job_container("/dev/shm/"));
+  CHECK(hidden_by_job_container("/dev/./shm/x"));
+  CHECK(hidden_by_job_container("/dev/shm/../shm/stacks"));
+  CHECK(hidden_by_job_container("//tmp/stacks"));
+  CHECK_FALSE(hidden_by_job_container("/dev/shm/../other"));
+  TempDir dir;
+  REQUIRE(::symlink("/dev/shm", (dir.path() + "/shm").c_str()) == 0);
+  CHECK(hidden_by_job_container(dir.path() + "/shm"));
+  CHECK(hidden_by_job_container(dir.path() + "/shm/not-yet"));
+  CHECK(path_is_under("/a/b", "/a"));
+  CHECK_FALSE(path_is_under("/ab", "/a"));
 }
 
 namespace {

@@ -33,6 +33,22 @@ TEST_CASE("job_from_environment reads the job and names what is missing or malfo
   CHECK_FALSE(env_value({"AB=2"}, "A"));
 }
 
+TEST_CASE("job_from_environment refuses a uid or gid past 2^32-2 instead of wrapping it to root") {
+  auto ids = [](const std::string& uid, const std::string& gid) {
+    return job_from_environment({"SLURM_JOB_ID=1", "SLURM_JOB_UID=" + uid, "SLURM_JOB_GID=" + gid}, true);
+  };
+  CHECK(ids("4294967294", "0").uid == 4294967294U);
+  CHECK_THROWS_WITH_AS(ids("4294967296", "0"),
+                       "not run by Slurm for a job: SLURM_JOB_UID=4294967296 is out of range (0 to 4294967294)", Error);
+  CHECK_THROWS_WITH_AS(ids("4294967297", "0"),
+                       "not run by Slurm for a job: SLURM_JOB_UID=4294967297 is out of range (0 to 4294967294)", Error);
+  CHECK_THROWS_WITH_AS(ids("4294967295", "0"),  // (uid_t)-1: "unchanged" to setresuid
+                       "not run by Slurm for a job: SLURM_JOB_UID=4294967295 is out of range (0 to 4294967294)", Error);
+  CHECK_THROWS_WITH_AS(ids("1000", "999999999999999999"),
+                       "not run by Slurm for a job: SLURM_JOB_GID=999999999999999999 is out of range (0 to 4294967294)",
+                       Error);
+}
+
 TEST_CASE("stacks_from_comment takes the shmstack= words, in order, and ignores the rest") {
   CHECK(stacks_from_comment("") == Strings{});
   CHECK(stacks_from_comment("nightly run") == Strings{});
