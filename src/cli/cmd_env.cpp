@@ -14,6 +14,7 @@
 #include "archive/activation.hpp"
 #include "cli/cli_support.hpp"
 #include "cli/commands.hpp"
+#include "cli/eval_guard.hpp"
 #include "base/error.hpp"
 #include "install/node_root.hpp"
 #include "base/path_check.hpp"
@@ -64,6 +65,7 @@ std::string find_program(const std::string& program, const std::string& path) {
 }  // namespace
 
 int cmd_env(const Args& args) {
+  guard_eval_output(Shell::sh);
   po::options_description options("Options");
   std::vector<std::string> keys;
   std::string shell = "sh";
@@ -77,6 +79,7 @@ int cmd_env(const Args& args) {
   po::variables_map vm;
   if (!parse(kEnvSpec, args, options, arguments, positional, vm)) return 0;
   Shell kind = parse_shell(shell);
+  guard_eval_output(kind);
 
   std::vector<EnvEdit> edits = activation_edits(resolve_all(root_from(vm), keys));
   std::cout << render(edits, kind, current_environment());
