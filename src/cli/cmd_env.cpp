@@ -1,10 +1,14 @@
 // shmstack env / exec: activate stacks already installed on this node.
 //
-// Both resolve stacks from the node-local records only (UserRoot::resolve):
-// they never touch the archive, which may live on the shared file system or
-// no longer exist. exec computes the new environment as a pure function of
+// Both resolve a NAME, NAME-ID12 or id prefix from the node-local records
+// only (UserRoot::resolve). An archive path that names an existing file is
+// resolved by identity: its manifest (first entry) is read and the install of
+// that identity is used; an archive that changed since it was installed is an
+// error that says to install it. An archive path that no longer exists matches
+// the records of where stacks came from. exec computes the new environment as a pure function of
 // the current one (activation.hpp) and passes it to execve; it does not
 // modify its own environment.
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -16,8 +20,10 @@
 #include "cli/commands.hpp"
 #include "cli/eval_guard.hpp"
 #include "base/error.hpp"
-#include "install/node_root.hpp"
+#include "base/log.hpp"
 #include "base/path_check.hpp"
+#include "install/install.hpp"
+#include "install/node_root.hpp"
 
 namespace shmstack::cli {
 
@@ -26,26 +32,67 @@ const CommandSpec kEnvSpec = {
     "Prints lines that set PATH, PYTHONPATH, LD_LIBRARY_PATH and the stacks' own\n"
     "variables, for 'eval \"$(shmstack env STACK)\"'. Existing values are kept behind\n"
     "the stacks'. With several stacks, the first one's directories come first.\n"
-    "STACK is an archive path as given to unpack (compared as text: the archive is\n"
-    "not read), NAME-ID12, an id prefix or a NAME; several matches: the latest install."};
+    "STACK is NAME-ID12, an id prefix, a NAME (several matches: the latest install),\n"
+    "or an archive path: its manifest is read and the install of that archive's\n"
+    "identity is used (an archive that changed since it was installed is an error:\n"
+    "install it again); an archive that no longer exists matches the installs made\n"
+    "from that path. Name the stack to touch nothing on the shared file system.\n"
+    "On failure, prints 'false' (nothing for json), so that an eval fails too."};
 
 const CommandSpec kExecSpec = {
     "exec", "exec STACK... [options] -- PROG [ARGS...]",
     "Run PROG with the environment of stacks installed on this node.",
-    "STACK is resolved as for 'shmstack env', from this node's records only: the\n"
-    "archive is never read. PROG is looked up in the new PATH. For an MPI program,\n"
+    "STACK is resolved as for 'shmstack env' (-v says which install and why). PROG\n"
+    "is looked up in the new PATH. For an MPI program,\n"
     "run 'shmstack exec' under srun/mpiexec after installing with 'shmstack bcast'."};
 
 namespace {
+
+// A word that names an archive file that exists now (not a stack name that
+// happens to be a file in the working directory).
+bool names_archive_file(const std::string& key) {
+  struct stat st{};
+  return (key.find('/') != std::string::npos || key.find(".tar") != std::string::npos) &&
+         ::stat(key.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+// The install of the archive `key` as it is now.
+InstalledStack resolve_archive(const UserRoot& root, const std::string& key) {
+  Manifest m = archive_manifest(key);
+  if (std::optional<InstalledStack> s = root.find(m)) {
+    log::info("%s: %s", key.c_str(), reuse_reason(*s).c_str());
+    return std::move(*s);
+  }
+  std::string resolved = resolved_path(key), absolute = lexically_absolute(key);
+  std::optional<InstalledStack> earlier;
+  for (InstalledStack& s : root.list()) {
+    bool from_here = s.record.archive == resolved || s.record.archive_given == absolute;
+    if (from_here && (!earlier || s.record.installed_epoch > earlier->record.installed_epoch)) earlier = std::move(s);
+  }
+  if (earlier)
+    throw Error("stack archive " + quote(key) + " changed since it was installed on " + host_name(),
+                "it is " + m.dir_name() + " now, but " + earlier->dir_name +
+                    " is what was installed from it; install it again with 'shmstack unpack " + key + "'");
+  throw Error("stack " + quote(key) + " is not installed on " + host_name(),
+              "no install of " + m.dir_name() + " in " + quote(root.path()) +
+                  " (install it with 'shmstack unpack' first)");
+}
 
 std::vector<ActiveStack> resolve_all(const std::string& root_path, const std::vector<std::string>& keys) {
   UserRoot root(root_path, false);
   std::vector<ActiveStack> stacks;
   for (const std::string& key : keys) {
+    if (names_archive_file(key)) {
+      InstalledStack s = resolve_archive(root, key);
+      stacks.push_back({s.path, s.manifest.activation});
+      continue;
+    }
     std::optional<InstalledStack> s = root.resolve(key);
     if (!s)
       throw Error("stack " + quote(key) + " is not installed on " + host_name(),
                   "nothing in " + quote(root.path()) + " matches it (install it with 'shmstack unpack' first)");
+    log::info("%s: using %s (the latest install it names, installed %s)", key.c_str(), s->path.c_str(),
+              s->record.installed.c_str());
     stacks.push_back({s->path, s->manifest.activation});
   }
   return stacks;

@@ -106,7 +106,22 @@ std::optional<InstalledStack> UserRoot::installed(const std::string& dir_name) c
 }
 
 std::optional<InstalledStack> UserRoot::find(const Manifest& manifest) const {
-  return installed(manifest.dir_name());
+  std::optional<InstalledStack> s = installed(manifest.dir_name());
+  if (s && !same_identity(s->manifest, manifest))
+    throw Error("cannot install stack " + quote(manifest.name) + " on " + host_name(),
+                quote(s->path) + " has the same name and id but other contents or settings (a hand-made or "
+                "altered manifest?); remove it first: shmstack rm " + s->dir_name);
+  return s;
+}
+
+std::string reuse_reason(const InstalledStack& s) {
+  std::string basis = s.manifest.id_basis == "content"    ? "same files, contents and settings"
+                      : s.manifest.id_basis == "metadata" ? "same file metadata and settings (a format 1 archive: "
+                                                            "contents not compared; repack it to compare them)"
+                                                          : "same archive file: path, size and mtime";
+  return "reusing " + s.path + ": id " + s.manifest.id + " (" + basis + "), installed " + s.record.installed +
+         " by " + (s.record.via.empty() ? "shmstack" : s.record.via) +
+         (s.record.archive.empty() ? "" : " from " + s.record.archive);
 }
 
 std::vector<InstalledStack> UserRoot::list() const {

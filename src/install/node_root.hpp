@@ -58,6 +58,8 @@ class UserRoot {
   int fd() const { return fd_; }
   bool exists() const { return fd_ >= 0; }
 
+  // The install of `manifest`'s stack, if there is one with the same
+  // identity (same_identity); Error when its directory holds another one.
   std::optional<InstalledStack> find(const Manifest& manifest) const;
   // The stack in directory `dir_name`, if it is completely installed.
   std::optional<InstalledStack> installed(const std::string& dir_name) const;
@@ -118,6 +120,10 @@ class Staging {
   int fd_ = -1;
   bool committed_ = false;
 };
+
+// Why an install is reused, for -v: what its id covers, when and from where
+// it was installed.
+std::string reuse_reason(const InstalledStack& stack);
 
 // Removes the stack directory `dir_name`: renamed out of sight first (so a
 // half-removed stack is never taken for a whole one), then deleted. Returns
