@@ -78,13 +78,11 @@ InstalledStack resolve_archive(const UserRoot& root, const std::string& key) {
                   " (install it with 'shmstack unpack' first)");
 }
 
-std::vector<ActiveStack> resolve_all(const std::string& root_path, const std::vector<std::string>& keys) {
-  UserRoot root(root_path, false);
-  std::vector<ActiveStack> stacks;
+std::vector<InstalledStack> resolve_installed(const UserRoot& root, const std::vector<std::string>& keys) {
+  std::vector<InstalledStack> stacks;
   for (const std::string& key : keys) {
     if (names_archive_file(key)) {
-      InstalledStack s = resolve_archive(root, key);
-      stacks.push_back({s.path, s.manifest.activation});
+      stacks.push_back(resolve_archive(root, key));
       continue;
     }
     std::optional<InstalledStack> s = root.resolve(key);
@@ -93,8 +91,14 @@ std::vector<ActiveStack> resolve_all(const std::string& root_path, const std::ve
                   "nothing in " + quote(root.path()) + " matches it (install it with 'shmstack unpack' first)");
     log::info("%s: using %s (the latest install it names, installed %s)", key.c_str(), s->path.c_str(),
               s->record.installed.c_str());
-    stacks.push_back({s->path, s->manifest.activation});
+    stacks.push_back(std::move(*s));
   }
+  return stacks;
+}
+
+std::vector<ActiveStack> active(const std::vector<InstalledStack>& installed) {
+  std::vector<ActiveStack> stacks;
+  for (const InstalledStack& s : installed) stacks.push_back({s.path, s.manifest.activation});
   return stacks;
 }
 
@@ -128,7 +132,8 @@ int cmd_env(const Args& args) {
   Shell kind = parse_shell(shell);
   guard_eval_output(kind);
 
-  std::vector<EnvEdit> edits = activation_edits(resolve_all(root_from(vm), keys));
+  UserRoot root(root_from(vm), false);
+  std::vector<EnvEdit> edits = activation_edits(active(resolve_installed(root, keys)));
   std::cout << render(edits, kind, current_environment());
   return 0;
 }
@@ -154,9 +159,11 @@ std::pair<Args, Args> split_command(const Args& args) {
   return {args, {}};
 }
 
-ExecPlan plan_exec(const std::string& root, const std::vector<std::string>& keys, Args command) {
-  std::vector<ActiveStack> stacks = resolve_all(root, keys);
+ExecPlan plan_exec(const std::string& root_path, const std::vector<std::string>& keys, Args command) {
+  UserRoot root(root_path, false);
   ExecPlan plan;
+  plan.stacks = resolve_installed(root, keys);
+  std::vector<ActiveStack> stacks = active(plan.stacks);
   plan.env = apply_edits(current_environment(), activation_edits(stacks));
   std::string path;
   for (const std::string& e : plan.env)
@@ -167,8 +174,12 @@ ExecPlan plan_exec(const std::string& root, const std::vector<std::string>& keys
   return plan;
 }
 
-void exec_with_stacks(const std::string& root, const std::vector<std::string>& keys, Args command) {
-  ExecPlan plan = plan_exec(root, keys, std::move(command));
+void exec_with_stacks(const std::string& root_path, const std::vector<std::string>& keys, Args command) {
+  ExecPlan plan = plan_exec(root_path, keys, std::move(command));
+  // The program holds each stack's use lock until it ends: rm, gc and the
+  // Epilog leave a stack in use alone.
+  UserRoot root(root_path, false);
+  for (const InstalledStack& s : plan.stacks) hold_in_use(root, s);
   std::vector<char*> argv, envp;
   for (std::string& a : plan.argv) argv.push_back(a.data());
   argv.push_back(nullptr);

@@ -206,6 +206,69 @@ StackLock::StackLock(const UserRoot& root, const std::string& id12, bool wait) {
   }
 }
 
+namespace {
+
+int open_use_lock(const UserRoot& root, const std::string& id12, int flags) {
+  if (::mkdirat(root.fd(), ".locks", 0700) != 0 && errno != EEXIST)
+    throw_errno("cannot create", root.path() + "/.locks");
+  std::string name = ".locks/" + id12 + ".use";
+  int fd = ::openat(root.fd(), name.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | flags, 0600);
+  if (fd < 0) throw_errno("cannot open lock", root.path() + "/" + name);
+  return fd;
+}
+
+}  // namespace
+
+void hold_in_use(const UserRoot& root, const InstalledStack& stack) {
+  int fd = open_use_lock(root, stack.manifest.id12(), 0);  // inherited by the program exec runs
+  while (::flock(fd, LOCK_SH | LOCK_NB) != 0) {
+    if (errno != EWOULDBLOCK && errno != EINTR) {
+      int saved = errno;
+      ::close(fd);
+      throw_system_error("cannot lock " + quote(root.path() + "/.locks/" + stack.manifest.id12() + ".use"), saved);
+    }
+    try {
+      check_cancelled();
+    } catch (...) {
+      ::close(fd);
+      throw;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  if (!root.installed(stack.dir_name)) {
+    ::close(fd);
+    throw Error("stack " + quote(stack.dir_name) + " is not installed on " + host_name(),
+                "it was removed while starting");
+  }
+}
+
+RemovalGuard::RemovalGuard(const UserRoot& root, const std::string& id12) {
+  fd_ = open_use_lock(root, id12, O_CLOEXEC);
+  held_ = ::flock(fd_, LOCK_EX | LOCK_NB) == 0;
+}
+
+RemovalGuard::~RemovalGuard() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+std::string RemovalGuard::holders() const {
+  struct stat st{};
+  std::string pids;
+  if (::fstat(fd_, &st) == 0) {
+    // Lines like "1: FLOCK  ADVISORY  READ  1234 00:2b:5678 0 EOF".
+    std::string text = read_small_file(AT_FDCWD, "/proc/locks");
+    std::string inode = ":" + std::to_string(st.st_ino) + " ";
+    for (std::string_view line : split(text, '\n')) {
+      if (line.find("FLOCK") == std::string_view::npos || line.find(inode) == std::string_view::npos) continue;
+      std::vector<std::string_view> words;
+      for (std::string_view w : split(line, ' '))
+        if (!w.empty()) words.push_back(w);
+      if (words.size() > 4 && words[3] == "READ") pids += (pids.empty() ? "pid " : ", pid ") + std::string(words[4]);
+    }
+  }
+  return pids.empty() ? "a running program" : pids;
+}
+
 StackLock::~StackLock() {
   if (fd_ >= 0) ::close(fd_);  // releases the flock
 }

@@ -6,6 +6,8 @@
 //       .shmstack/install.json            where it came from: archive, job id, time, host
 //     .staging-<name>-<id12>-<pid>/       an install in progress (removed on failure)
 //     .locks/<id12>.lock                  flock: one installer per stack id
+//     .locks/<id12>.use                   flock: shared by programs started with exec,
+//                                         exclusive while the stack is removed
 //
 // ROOT is --root, else $SHMSTACK_ROOT, else /dev/shm. The user directory is
 // created if absent; if present it must not be a symlink, must be owned by
@@ -93,6 +95,30 @@ class StackLock {
   StackLock(const StackLock&) = delete;
   StackLock& operator=(const StackLock&) = delete;
   bool held() const { return held_; }
+
+ private:
+  int fd_ = -1;
+  bool held_ = false;
+};
+
+// A shared flock on .locks/<id12>.use that `exec` takes and leaves open
+// across execve (the descriptor is not close-on-exec), so the program it runs,
+// and the children it forks, hold it until they end. Waits while the stack is
+// being removed; throws Error when it was removed meanwhile.
+void hold_in_use(const UserRoot& root, const InstalledStack& stack);
+
+// The exclusive side: taken (without waiting) before a stack is removed and
+// held until the removal is done, so no exec starts on it meanwhile. in_use()
+// is true when a program holds the shared lock; holders() names their pids.
+class RemovalGuard {
+ public:
+  RemovalGuard(const UserRoot& root, const std::string& id12);
+  ~RemovalGuard();
+  RemovalGuard(const RemovalGuard&) = delete;
+  RemovalGuard& operator=(const RemovalGuard&) = delete;
+  bool in_use() const { return !held_; }
+  // "pid 123, pid 456" (from /proc/locks), or "a running program".
+  std::string holders() const;
 
  private:
   int fd_ = -1;
