@@ -148,6 +148,15 @@ int cmd_exec(const Args& args) {
   po::positional_options_description positional;
   positional.add("stack", -1);
   po::variables_map vm;
+  if (command.empty()) {
+    // "exec STACK python3 -c 1": the program's options reach our parser.
+    for (std::size_t i = 1; i < ours.size(); ++i)
+      if (!ours[i].empty() && ours[i][0] == '-' && ours[i] != "-v" && ours[i] != "--verbose" && ours[i] != "--root" &&
+          ours[i] != "-h" && ours[i] != "--help" && ours[i - 1] != "--root" &&
+          ours[i].rfind("--root=", 0) != 0)
+        throw UsageError("exec: unrecognised option " + quote(ours[i]) + " (put '--' before the program: shmstack exec STACK -- " +
+                         ours[i - 1] + " " + ours[i] + " ...)");
+  }
   if (!parse(kExecSpec, ours, options, arguments, positional, vm)) return 0;
   if (command.empty()) throw UsageError("exec: missing '-- PROG [ARGS...]'");
   exec_with_stacks(root_from(vm), keys, command);

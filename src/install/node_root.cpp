@@ -51,9 +51,17 @@ std::vector<std::string> entry_names(int dirfd, const std::string& relative, con
 std::string user_root_path(const std::string& root) { return root + "/shmstack-" + std::to_string(::geteuid()); }
 
 std::string resolve_root(const std::string& option) {
-  if (!option.empty()) return option;
-  if (const char* env = std::getenv("SHMSTACK_ROOT"); env && *env) return env;
-  return "/dev/shm";
+  std::string root = "/dev/shm";
+  if (!option.empty()) {
+    root = option;
+  } else if (const char* env = std::getenv("SHMSTACK_ROOT"); env && *env) {
+    root = env;
+  }
+  // Stack paths go into PATH, PYTHONPATH and rewritten shebangs: they must be
+  // absolute (a relative one breaks in another directory) and free of ':'.
+  if (root.find(':') != std::string::npos)
+    throw Error("cannot use stack root " + quote(root), "it contains ':', which would split PATH and PYTHONPATH");
+  return lexically_absolute(root);
 }
 
 UserRoot::UserRoot(const std::string& root, bool create) {

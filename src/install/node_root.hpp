@@ -26,6 +26,8 @@
 
 namespace shmstack {
 
+// --root, else $SHMSTACK_ROOT, else /dev/shm; made absolute. Error when it
+// contains ':' (it would split PATH).
 std::string resolve_root(const std::string& option);
 
 // ROOT/shmstack-<euid>: where this user's stacks live under `root`.
