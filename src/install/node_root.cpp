@@ -127,7 +127,7 @@ std::string reuse_reason(const InstalledStack& s) {
                       : s.manifest.id_basis == "metadata" ? "same file metadata and settings (a format 1 archive: "
                                                             "contents not compared; repack it to compare them)"
                                                           : "same archive file: path, size and mtime";
-  return "reusing " + s.path + ": id " + s.manifest.id + " (" + basis + "), installed " + s.record.installed +
+  return "same stack already in " + s.path + ": id " + s.manifest.id + " (" + basis + "), installed " + s.record.installed +
          " by " + (s.record.via.empty() ? "shmstack" : s.record.via) +
          (s.record.archive.empty() ? "" : " from " + s.record.archive);
 }

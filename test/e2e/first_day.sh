@@ -1,7 +1,8 @@
 # Small first-day mistakes (issue 25, items 7 and 10): a relative --root or
 # SHMSTACK_ROOT is made absolute (it went into PATH and shebangs as is), a
 # root containing ':' is refused (it split PATH); 'exec STACK python3 -c 1'
-# without '--' says to put '--' before the program.
+# without '--' says to put '--' before the program; info NAME of an
+# installed stack shows the install.
 source "$(dirname "$0")/lib.bash"
 mkdir -p "$T/src/bin"; printf '#!/bin/sh\necho hi\n' >"$T/src/bin/hello"; chmod +x "$T/src/bin/hello"
 "$S" pack "$T/src" -o "$T/s.tar.lz4" --name fd -q
@@ -15,4 +16,7 @@ mkdir "a:b"
 expect_fail 1 "cannot use stack root '.*a:b': it contains ':', which would split PATH and PYTHONPATH" "$S" unpack --root "a:b" s.tar.lz4
 expect_fail 2 "exec: unrecognised option '-c' \(put '--' before the program: shmstack exec STACK -- python3 -c \.\.\.\)" \
   "$S" exec --root rel fd python3 -c 1
+# info NAME of an installed stack shows that install (it said "cannot open archive").
+"$S" info --root rel fd >"$T/info" || fail "info of an installed stack failed"
+grep -q "^installed:   $T/rel/shmstack-$(id -u)/fd-" "$T/info" || { cat "$T/info"; fail "info NAME"; }
 echo "first day ok"

@@ -20,7 +20,7 @@ a=$(id_of "$T/a.tar.lz4")
 "$S" pack "$T/src" -o "$T/old.tar.lz4" --name idt -q --old-prefix /old/prefix
 [[ $(id_of "$T/old.tar.lz4") != "$a" ]] || fail "--old-prefix did not change the id"
 out=$("$S" unpack -v -q "$T/set.tar.lz4" 2>&1)
-grep -q "already installed\|reusing" <<<"$out" && fail "the repack with --set reused the old install: $out"
+grep -q "already installed\|same stack already in" <<<"$out" && fail "the repack with --set reused the old install: $out"
 [[ $("$S" exec "$T/set.tar.lz4" -- sh -c 'echo ${OMP_NUM_THREADS:-unset}') == 1 ]] || fail "--set not in effect"
 [[ $("$S" exec "$T/a.tar.lz4" -- sh -c 'echo ${OMP_NUM_THREADS:-unset}') == unset ]] || fail "a.tar.lz4 ran the --set install"
 
@@ -33,7 +33,7 @@ touch -r "$T/run.py.orig" "$T/src/pkg/run.py"
 
 # -v says why an install is reused.
 out=$("$S" unpack -v -q "$T/a.tar.lz4" 2>&1)
-grep -q "reusing $ROOT/shmstack-$(id -u)/idt-${a:0:12}: id $a (same files, contents and settings), installed .* by unpack from $T/a.tar.lz4" <<<"$out" ||
+grep -q "same stack already in $ROOT/shmstack-$(id -u)/idt-${a:0:12}: id $a (same files, contents and settings), installed .* by unpack from $T/a.tar.lz4" <<<"$out" ||
   fail "no reason for the reuse: $out"
 
 # exec by archive path: repacked over the same path without unpacking -> an error saying to install it.
@@ -45,7 +45,7 @@ expect_fail 1 "stack archive '.*a\.tar\.lz4' changed since it was installed on .
 # Through a symlinked directory: the same file, the same install.
 ln -s "$T" "$T/link"
 [[ $("$S" exec -v "$T/link/a.tar.lz4" -- python3 -m pkg.run 2>"$T/err") == two ]] || { cat "$T/err"; fail "exec through a symlinked directory"; }
-grep -q "link/a.tar.lz4: reusing .*(same files, contents and settings)" "$T/err" || { cat "$T/err"; fail "exec -v did not say which install"; }
+grep -q "link/a.tar.lz4: same stack already in .*(same files, contents and settings)" "$T/err" || { cat "$T/err"; fail "exec -v did not say which install"; }
 # A gone archive still resolves from the records; a name too.
 rm "$T/a.tar.lz4"
 [[ $("$S" exec "$T/a.tar.lz4" -- python3 -m pkg.run) == two ]] || fail "exec of a removed archive"
