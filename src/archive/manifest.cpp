@@ -120,10 +120,11 @@ bool same_identity(const Manifest& installed, const Manifest& archive) {
 
 Activation detect_activation(const std::vector<WalkEntry>& entries) {
   Activation a;
-  bool python_bin = false, site_packages = false, top_level_python = false, bin = false;
+  bool python_bin = false, site_packages = false, top_level_python = false, bin = false, venv = false;
   for (const WalkEntry& e : entries) {
     const std::string& p = e.path;
     if (p == "bin" && e.type == WalkEntry::Type::directory) bin = true;
+    if (p == "pyvenv.cfg" && e.type == WalkEntry::Type::file) venv = true;
     if (fnmatch("bin/python3*", p.c_str(), FNM_PATHNAME) == 0) python_bin = true;
     if (fnmatch("lib/python3.*/site-packages", p.c_str(), FNM_PATHNAME) == 0) site_packages = true;
     if (p.find('/') == std::string::npos &&
@@ -132,7 +133,10 @@ Activation detect_activation(const std::vector<WalkEntry>& entries) {
       top_level_python = true;
     if (fnmatch("*/__init__.py", p.c_str(), FNM_PATHNAME) == 0) top_level_python = true;
   }
-  return activation_for_kind(python_bin && site_packages ? "prefix" : top_level_python ? "target" : "plain", bin);
+  a = activation_for_kind(python_bin && site_packages ? "prefix" : top_level_python ? "target" : "plain", bin);
+  // A venv: set VIRTUAL_ENV as its activate script does (tools look for it).
+  if (a.kind == "prefix" && venv) a.set.emplace_back("VIRTUAL_ENV", "{prefix}");
+  return a;
 }
 
 std::string check_activation_dir(const std::string& dir) {
