@@ -11,9 +11,10 @@ _shmstack_options() {
   case $1 in
     pack) echo "-o --output --name -j --threads --level --exclude --old-prefix -q --quiet --strict --activate-as --path --pythonpath --ld-library-path --set" ;;
     unpack) echo "-j --threads -q --quiet --root --memory-margin" ;;
-    info) echo "--json" ;;
+    info) echo "--json --root" ;;
     list) echo "--json --root" ;;
-    rm | exec) echo "--root" ;;
+    rm) echo "-f --force --root" ;;
+    exec) echo "--root" ;;
     gc) echo "--older-than -n --dry-run --root" ;;
     env) echo "--shell --root" ;;
     audit) echo "--forbid --json -o --output --top --root" ;;

@@ -37,31 +37,94 @@ void hash_string(XXH3_state_t* state, const std::string& s) {
   hash_field(state, s.data(), s.size());
 }
 
+void hash_entry(XXH3_state_t* state, const WalkEntry& e) {
+  hash_string(state, e.path);
+  hash_value<std::uint32_t>(state, static_cast<std::uint32_t>(e.type));
+  hash_value<std::uint32_t>(state, e.mode);
+  hash_value<std::uint64_t>(state, e.size);
+  hash_value<std::int64_t>(state, e.mtime_sec);
+  hash_value<std::int64_t>(state, e.mtime_nsec);
+  hash_string(state, e.link);
+}
+
+void hash_strings(XXH3_state_t* state, const std::vector<std::string>& list) {
+  hash_value<std::uint64_t>(state, list.size());
+  for (const std::string& s : list) hash_string(state, s);
+}
+
+void hash_settings(XXH3_state_t* state, const Activation& a, const Relocation& r) {
+  hash_string(state, a.kind);
+  hash_strings(state, a.path);
+  hash_strings(state, a.pythonpath);
+  hash_strings(state, a.ld_library_path);
+  hash_value<std::uint64_t>(state, a.set.size());
+  for (const auto& [name, value] : a.set) {
+    hash_string(state, name);
+    hash_string(state, value);
+  }
+  hash_strings(state, r.prefixes);
+  hash_strings(state, r.files);
+  hash_strings(state, r.binaries);
+}
+
+// An XXH3 state that frees itself.
+class Hasher {
+ public:
+  Hasher() : state_(XXH3_createState()) { XXH3_64bits_reset(state_); }
+  ~Hasher() { XXH3_freeState(state_); }
+  Hasher(const Hasher&) = delete;
+  Hasher& operator=(const Hasher&) = delete;
+  XXH3_state_t* get() { return state_; }
+  std::string hex() { return hex64(XXH3_64bits_digest(state_)); }
+
+ private:
+  XXH3_state_t* state_;
+};
+
 }  // namespace
 
 std::string fingerprint(const std::vector<WalkEntry>& entries) {
-  XXH3_state_t* state = XXH3_createState();
-  XXH3_64bits_reset(state);
-  for (const WalkEntry& e : entries) {
-    hash_string(state, e.path);
-    hash_value<std::uint32_t>(state, static_cast<std::uint32_t>(e.type));
-    hash_value<std::uint32_t>(state, e.mode);
-    hash_value<std::uint64_t>(state, e.size);
-    hash_value<std::int64_t>(state, e.mtime_sec);
-    hash_value<std::int64_t>(state, e.mtime_nsec);
-    hash_string(state, e.link);
+  Hasher h;
+  for (const WalkEntry& e : entries) hash_entry(h.get(), e);
+  return h.hex();
+}
+
+std::string stack_id(const std::vector<WalkEntry>& entries, const std::vector<std::uint64_t>& content,
+                     const Activation& activation, const Relocation& relocation) {
+  Hasher h;
+  hash_string(h.get(), "shmstack id 2");
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    hash_entry(h.get(), entries[i]);
+    hash_value<std::uint64_t>(h.get(), i < content.size() ? content[i] : 0);
   }
-  std::uint64_t h = XXH3_64bits_digest(state);
-  XXH3_freeState(state);
-  return hex64(h);
+  hash_settings(h.get(), activation, relocation);
+  return h.hex();
+}
+
+std::string upgraded_id(const std::string& format1_id, const Activation& activation, const Relocation& relocation) {
+  Hasher h;
+  hash_string(h.get(), "shmstack id 1+settings");
+  hash_string(h.get(), format1_id);
+  hash_settings(h.get(), activation, relocation);
+  return h.hex();
+}
+
+bool same_identity(const Manifest& installed, const Manifest& archive) {
+  if (installed.id != archive.id || installed.name != archive.name || installed.id_basis != archive.id_basis ||
+      installed.synthesized != archive.synthesized)
+    return false;
+  if (archive.synthesized) return true;  // sizes and recipe were learned while installing
+  return installed.entries == archive.entries && installed.bytes == archive.bytes &&
+         installed.activation == archive.activation && installed.relocation == archive.relocation;
 }
 
 Activation detect_activation(const std::vector<WalkEntry>& entries) {
   Activation a;
-  bool python_bin = false, site_packages = false, top_level_python = false, bin = false;
+  bool python_bin = false, site_packages = false, top_level_python = false, bin = false, venv = false;
   for (const WalkEntry& e : entries) {
     const std::string& p = e.path;
     if (p == "bin" && e.type == WalkEntry::Type::directory) bin = true;
+    if (p == "pyvenv.cfg" && e.type == WalkEntry::Type::file) venv = true;
     if (fnmatch("bin/python3*", p.c_str(), FNM_PATHNAME) == 0) python_bin = true;
     if (fnmatch("lib/python3.*/site-packages", p.c_str(), FNM_PATHNAME) == 0) site_packages = true;
     if (p.find('/') == std::string::npos &&
@@ -70,7 +133,10 @@ Activation detect_activation(const std::vector<WalkEntry>& entries) {
       top_level_python = true;
     if (fnmatch("*/__init__.py", p.c_str(), FNM_PATHNAME) == 0) top_level_python = true;
   }
-  return activation_for_kind(python_bin && site_packages ? "prefix" : top_level_python ? "target" : "plain", bin);
+  a = activation_for_kind(python_bin && site_packages ? "prefix" : top_level_python ? "target" : "plain", bin);
+  // A venv: set VIRTUAL_ENV as its activate script does (tools look for it).
+  if (a.kind == "prefix" && venv) a.set.emplace_back("VIRTUAL_ENV", "{prefix}");
+  return a;
 }
 
 std::string check_activation_dir(const std::string& dir) {
@@ -127,6 +193,7 @@ std::string to_json(const Manifest& m, bool pretty) {
   j["format"] = m.format;
   j["name"] = m.name;
   j["id"] = m.id;
+  j["id_basis"] = m.id_basis;
   j["entries"] = m.entries;
   j["bytes"] = m.bytes;
   j["disk_bytes"] = m.disk_bytes;
@@ -159,9 +226,9 @@ Manifest parse_manifest(std::string_view text, const std::string& where) {
     if (j.contains("disk_bytes") && !j["disk_bytes"].is_number_unsigned())
       throw Error("invalid manifest in " + where, "'disk_bytes' is not a non-negative integer");
     m.format = j.at("format").get<int>();
-    if (m.format != kManifestFormat)
+    if (m.format != 1 && m.format != kManifestFormat)
       throw Error("invalid manifest in " + where,
-                  "format " + std::to_string(m.format) + " is not supported by this shmstack (reads format " +
+                  "format " + std::to_string(m.format) + " is not supported by this shmstack (reads formats 1 to " +
                       std::to_string(kManifestFormat) + ")");
     m.name = j.at("name").get<std::string>();
     m.id = j.at("id").get<std::string>();
@@ -173,6 +240,9 @@ Manifest parse_manifest(std::string_view text, const std::string& where) {
     m.host = j.value("host", "");
     m.tool = j.value("tool", "");
     m.synthesized = j.value("synthesized", false);
+    m.id_basis = j.value("id_basis", m.synthesized ? "archive" : "content");
+    if (m.id_basis != "content" && m.id_basis != "metadata" && m.id_basis != "archive")
+      throw Error("invalid manifest in " + where, "unknown id_basis " + quote(m.id_basis));
     if (j.contains("relocate")) {
       m.relocation.prefixes = j["relocate"].value("prefixes", std::vector<std::string>{});
       m.relocation.files = j["relocate"].value("files", std::vector<std::string>{});
@@ -196,6 +266,14 @@ Manifest parse_manifest(std::string_view text, const std::string& where) {
     throw Error("invalid manifest in " + where, "id " + quote(m.id) + " is not 16 hex digits");
   if (std::string problem = check_activation(m.activation); !problem.empty())
     throw Error("invalid manifest in " + where, problem);
+  if (m.format == 1 && !m.synthesized) {
+    // Its id covers the tree's metadata only: mixed with the settings, so that
+    // two format 1 archives with other settings never share an install. It is
+    // kept as format 2 from here on (installed records are not upgraded twice).
+    m.id = upgraded_id(m.id, m.activation, m.relocation);
+    m.id_basis = "metadata";
+  }
+  m.format = kManifestFormat;
   for (const std::string& prefix : m.relocation.prefixes)
     if (prefix.size() < 2 || prefix[0] != '/')
       throw Error("invalid manifest in " + where, "relocation prefix " + quote(prefix) + " is not an absolute path");
@@ -218,6 +296,7 @@ Manifest synthesize_manifest(const std::string& archive_path, std::uint64_t size
   m.id = hex64(XXH3_64bits_digest(state));
   XXH3_freeState(state);
   m.synthesized = true;
+  m.id_basis = "archive";
   m.tool = std::string("shmstack ") + kVersion;
   return m;
 }

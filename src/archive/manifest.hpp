@@ -3,11 +3,16 @@
 //
 // It tells a reader, before any data, what the stack is (name, id), how big it
 // is (entries, bytes, and `disk_bytes`, the tmpfs footprint with every file
-// rounded up to a page) and how to activate it. The id is a fingerprint of
-// every entry's path, type, mode, size, mtime and link target: two packs of
-// an unchanged tree get the same id, so an installed copy is reused.
+// rounded up to a page) and how to activate it. The id (format 2) covers
+// every entry's path, type, mode, size, mtime and link target, every regular
+// file's content (XXH3-64 of its bytes) and the settings that shape the
+// install (activation recipe, relocation): two packs of an unchanged tree with
+// the same settings get the same id, so an installed copy is reused, and
+// anything else gets another id (doc/design.md, "Stack identity").
+// Format 1 archives (ids of metadata only) still install: their id is mixed
+// with their settings when read (id_basis "metadata").
 // Archives made by other tools have no manifest; one is synthesized from the
-// archive's file name and identity (path, size, mtime).
+// archive's file name and identity (path, size, mtime; id_basis "archive").
 #pragma once
 
 #include <cstdint>
@@ -20,7 +25,7 @@
 
 namespace shmstack {
 
-inline constexpr int kManifestFormat = 1;
+inline constexpr int kManifestFormat = 2;
 inline constexpr const char* kManifestEntry = ".shmstack/manifest.json";
 inline constexpr std::uint64_t kPageSize = 4096;
 
@@ -30,6 +35,7 @@ struct Activation {
   std::vector<std::string> pythonpath;       // relative dirs for PYTHONPATH
   std::vector<std::string> ld_library_path;  // relative dirs for LD_LIBRARY_PATH
   std::vector<std::pair<std::string, std::string>> set;  // VAR, VALUE ("{prefix}": the install path)
+  bool operator==(const Activation&) const = default;
 };
 
 // The recipe `detect_activation` gives for `kind` ("prefix", "target", "plain").
@@ -43,12 +49,17 @@ struct Relocation {
   std::vector<std::string> prefixes;  // absolute paths the tree was packed from (or built in)
   std::vector<std::string> files;     // relative paths of text to rewrite when installing
   std::vector<std::string> binaries;  // relative paths of ELF files whose search paths become $ORIGIN-relative
+  bool operator==(const Relocation&) const = default;
 };
 
 struct Manifest {
   int format = kManifestFormat;
   std::string name;
   std::string id;  // 16 hex digits
+  // What the id covers: "content" (pack, format 2), "metadata" (a format 1
+  // archive: metadata and settings, not the files' bytes), "archive"
+  // (synthesized: the archive file's path, size and mtime).
+  std::string id_basis = "content";
   std::uint64_t entries = 0;
   std::uint64_t bytes = 0;
   std::uint64_t disk_bytes = 0;
@@ -64,7 +75,18 @@ struct Manifest {
   std::string dir_name() const { return name + "-" + id12(); }
 };
 
+// The metadata fingerprint of the entries (format 1's whole id).
 std::string fingerprint(const std::vector<WalkEntry>& entries);
+// The format 2 id: every entry's metadata, each file's content digest
+// (`content[i]`, content_digest.hpp; 0 for other entries) and the settings.
+std::string stack_id(const std::vector<WalkEntry>& entries, const std::vector<std::uint64_t>& content,
+                     const Activation& activation, const Relocation& relocation);
+// The id a format 1 manifest installs under: its own id mixed with its
+// settings (which format 1 ids did not cover).
+std::string upgraded_id(const std::string& format1_id, const Activation& activation, const Relocation& relocation);
+// True when an installed stack's manifest and an archive's describe the same
+// install: same name, id, id basis and (for packed archives) sizes and settings.
+bool same_identity(const Manifest& installed, const Manifest& archive);
 Activation detect_activation(const std::vector<WalkEntry>& entries);
 // Fills everything but name/source/created/host/tool from the walk.
 Manifest manifest_for(const std::vector<WalkEntry>& entries);

@@ -11,6 +11,7 @@
 #include "base/busy_time.hpp"
 #include "base/cancel.hpp"
 #include "base/chunk_pipeline.hpp"
+#include "archive/content_digest.hpp"
 #include "base/error.hpp"
 #include "base/log.hpp"
 #include "archive/lz4_frames.hpp"
@@ -145,6 +146,12 @@ PackPlan plan_pack(const PackOptions& options) {
     return e.type == WalkEntry::Type::symlink && relocate_link(e.link, m.relocation.prefixes, "") != e.link;
   });
   if (m.relocation.files.empty() && m.relocation.binaries.empty() && !links_in_prefix) m.relocation.prefixes.clear();
+  // The id covers the files' bytes and the settings too (manifest.hpp): a
+  // repack with other contents or settings never reuses an old install.
+  auto digest_start = std::chrono::steady_clock::now();
+  m.id = stack_id(plan.entries, content_digests(m.source, plan.entries, options.threads), m.activation, m.relocation);
+  log::info("content digests: %s in %.3f s", human_bytes(m.bytes).c_str(),
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - digest_start).count());
   m.created = utc_now_iso8601();
   m.host = host_name();
   m.tool = std::string("shmstack ") + kVersion;

@@ -104,7 +104,12 @@ NodeAnswer answer_plan(const Plan& plan, const std::string& root_path, const Mem
   try {
     UserRoot root(root_path, true);
     for (std::size_t i = 0; i < plan.stacks.size(); ++i)
-      answer.needs[i] = root.find(plan.stacks[i].manifest) ? Need::present : Need::needs;
+      if (std::optional<InstalledStack> found = root.find(plan.stacks[i].manifest)) {
+        log::info("%s", reuse_reason(*found).c_str());
+        answer.needs[i] = Need::present;
+      } else {
+        answer.needs[i] = Need::needs;
+      }
     UserRoot::FreeSpace free = root.free_space();
     answer.why = space_problem(plan, answer.needs, answer.host, root.path(), free.bytes, free.inodes);
     Needed needed = needed_by(plan, answer.needs);

@@ -5,6 +5,7 @@
 
 #include "base/cancel.hpp"
 #include "cli/commands.hpp"
+#include "cli/eval_guard.hpp"
 #include "base/error.hpp"
 #include "base/log.hpp"
 #include "base/version.hpp"
@@ -71,20 +72,26 @@ int run(int argc, char** argv) {
     for (const Command& c : kCommands) {
       if (first == c.name) {
         command = c.name;
-        return c.run(Args(argv + 2, argv + argc));
+        int code = c.run(Args(argv + 2, argv + argc));
+        if (code != 0) print_eval_failure();
+        return code;
       }
     }
     throw UsageError("unknown command " + quote(first));
   } catch (const UsageError& e) {
+    print_eval_failure();
     log::error("%s", e.what());
     log::raw(command.empty() ? "Try 'shmstack --help'.\n" : "Try 'shmstack " + command + " --help'.\n");
     return static_cast<int>(ExitCode::usage);
   } catch (const Interrupted& e) {
+    print_eval_failure();
     log::error("interrupted by signal %d; nothing was left half-written", e.signal_number());
     return static_cast<int>(ExitCode::interrupted) + e.signal_number();
   } catch (const Error& e) {
+    print_eval_failure();
     log::error("%s: %s", e.operation().c_str(), e.reason().c_str());
   } catch (const std::exception& e) {
+    print_eval_failure();
     log::error("%s", e.what());
   }
   return static_cast<int>(ExitCode::failure);

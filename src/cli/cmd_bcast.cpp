@@ -11,6 +11,7 @@
 #include "bcast/bcast.hpp"
 #include "cli/cli_support.hpp"
 #include "cli/commands.hpp"
+#include "cli/eval_guard.hpp"
 #include "base/error.hpp"
 #include "base/log.hpp"
 #include "archive/manifest.hpp"
@@ -176,7 +177,9 @@ void label_lines(const mpi::Comm& world) {
 
 int cmd_bcast(const Args& args) {
   Settings s;
+  if (asks_for_eval(args, "--print-env")) guard_eval_output(Shell::sh);
   if (std::optional<int> code = parse_settings(kBcastSpec, args, s, launcher_rank())) return *code;
+  if (s.print_env) guard_eval_output(parse_shell(s.shell));
   mpi::MpiSession session(nullptr, nullptr);
   mpi::Comm world = mpi::Comm::world();
   label_lines(world);

@@ -1,10 +1,14 @@
 // shmstack env / exec: activate stacks already installed on this node.
 //
-// Both resolve stacks from the node-local records only (UserRoot::resolve):
-// they never touch the archive, which may live on the shared file system or
-// no longer exist. exec computes the new environment as a pure function of
+// Both resolve a NAME, NAME-ID12 or id prefix from the node-local records
+// only (UserRoot::resolve). An archive path that names an existing file is
+// resolved by identity: its manifest (first entry) is read and the install of
+// that identity is used; an archive that changed since it was installed is an
+// error that says to install it. An archive path that no longer exists matches
+// the records of where stacks came from. exec computes the new environment as a pure function of
 // the current one (activation.hpp) and passes it to execve; it does not
 // modify its own environment.
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -14,9 +18,12 @@
 #include "archive/activation.hpp"
 #include "cli/cli_support.hpp"
 #include "cli/commands.hpp"
+#include "cli/eval_guard.hpp"
 #include "base/error.hpp"
-#include "install/node_root.hpp"
+#include "base/log.hpp"
 #include "base/path_check.hpp"
+#include "install/install.hpp"
+#include "install/node_root.hpp"
 
 namespace shmstack::cli {
 
@@ -25,28 +32,73 @@ const CommandSpec kEnvSpec = {
     "Prints lines that set PATH, PYTHONPATH, LD_LIBRARY_PATH and the stacks' own\n"
     "variables, for 'eval \"$(shmstack env STACK)\"'. Existing values are kept behind\n"
     "the stacks'. With several stacks, the first one's directories come first.\n"
-    "STACK is an archive path as given to unpack (compared as text: the archive is\n"
-    "not read), NAME-ID12, an id prefix or a NAME; several matches: the latest install."};
+    "STACK is NAME-ID12, an id prefix, a NAME (several matches: the latest install),\n"
+    "or an archive path: its manifest is read and the install of that archive's\n"
+    "identity is used (an archive that changed since it was installed is an error:\n"
+    "install it again); an archive that no longer exists matches the installs made\n"
+    "from that path. Name the stack to touch nothing on the shared file system.\n"
+    "On failure, prints 'false' (nothing for json), so that an eval fails too."};
 
 const CommandSpec kExecSpec = {
     "exec", "exec STACK... [options] -- PROG [ARGS...]",
     "Run PROG with the environment of stacks installed on this node.",
-    "STACK is resolved as for 'shmstack env', from this node's records only: the\n"
-    "archive is never read. PROG is looked up in the new PATH. For an MPI program,\n"
+    "STACK is resolved as for 'shmstack env' (-v says which install and why). PROG\n"
+    "is looked up in the new PATH. For an MPI program,\n"
     "run 'shmstack exec' under srun/mpiexec after installing with 'shmstack bcast'."};
 
 namespace {
 
-std::vector<ActiveStack> resolve_all(const std::string& root_path, const std::vector<std::string>& keys) {
-  UserRoot root(root_path, false);
-  std::vector<ActiveStack> stacks;
+// A word that names an archive file that exists now (not a stack name that
+// happens to be a file in the working directory).
+bool names_archive_file(const std::string& key) {
+  struct stat st{};
+  return (key.find('/') != std::string::npos || key.find(".tar") != std::string::npos) &&
+         ::stat(key.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+// The install of the archive `key` as it is now.
+InstalledStack resolve_archive(const UserRoot& root, const std::string& key) {
+  Manifest m = archive_manifest(key);
+  if (std::optional<InstalledStack> s = root.find(m)) {
+    log::info("%s: %s", key.c_str(), reuse_reason(*s).c_str());
+    return std::move(*s);
+  }
+  std::string resolved = resolved_path(key), absolute = lexically_absolute(key);
+  std::optional<InstalledStack> earlier;
+  for (InstalledStack& s : root.list()) {
+    bool from_here = s.record.archive == resolved || s.record.archive_given == absolute;
+    if (from_here && (!earlier || s.record.installed_epoch > earlier->record.installed_epoch)) earlier = std::move(s);
+  }
+  if (earlier)
+    throw Error("stack archive " + quote(key) + " changed since it was installed on " + host_name(),
+                "it is " + m.dir_name() + " now, but " + earlier->dir_name +
+                    " is what was installed from it; install it again with 'shmstack unpack " + key + "'");
+  throw Error("stack " + quote(key) + " is not installed on " + host_name(),
+              "no install of " + m.dir_name() + " in " + quote(root.path()) +
+                  " (install it with 'shmstack unpack' first)");
+}
+
+std::vector<InstalledStack> resolve_installed(const UserRoot& root, const std::vector<std::string>& keys) {
+  std::vector<InstalledStack> stacks;
   for (const std::string& key : keys) {
+    if (names_archive_file(key)) {
+      stacks.push_back(resolve_archive(root, key));
+      continue;
+    }
     std::optional<InstalledStack> s = root.resolve(key);
     if (!s)
       throw Error("stack " + quote(key) + " is not installed on " + host_name(),
                   "nothing in " + quote(root.path()) + " matches it (install it with 'shmstack unpack' first)");
-    stacks.push_back({s->path, s->manifest.activation});
+    log::info("%s: using %s (the latest install it names, installed %s)", key.c_str(), s->path.c_str(),
+              s->record.installed.c_str());
+    stacks.push_back(std::move(*s));
   }
+  return stacks;
+}
+
+std::vector<ActiveStack> active(const std::vector<InstalledStack>& installed) {
+  std::vector<ActiveStack> stacks;
+  for (const InstalledStack& s : installed) stacks.push_back({s.path, s.manifest.activation});
   return stacks;
 }
 
@@ -64,6 +116,7 @@ std::string find_program(const std::string& program, const std::string& path) {
 }  // namespace
 
 int cmd_env(const Args& args) {
+  guard_eval_output(Shell::sh);
   po::options_description options("Options");
   std::vector<std::string> keys;
   std::string shell = "sh";
@@ -77,8 +130,10 @@ int cmd_env(const Args& args) {
   po::variables_map vm;
   if (!parse(kEnvSpec, args, options, arguments, positional, vm)) return 0;
   Shell kind = parse_shell(shell);
+  guard_eval_output(kind);
 
-  std::vector<EnvEdit> edits = activation_edits(resolve_all(root_from(vm), keys));
+  UserRoot root(root_from(vm), false);
+  std::vector<EnvEdit> edits = activation_edits(active(resolve_installed(root, keys)));
   std::cout << render(edits, kind, current_environment());
   return 0;
 }
@@ -93,6 +148,15 @@ int cmd_exec(const Args& args) {
   po::positional_options_description positional;
   positional.add("stack", -1);
   po::variables_map vm;
+  if (command.empty()) {
+    // "exec STACK python3 -c 1": the program's options reach our parser.
+    for (std::size_t i = 1; i < ours.size(); ++i)
+      if (!ours[i].empty() && ours[i][0] == '-' && ours[i] != "-v" && ours[i] != "--verbose" && ours[i] != "--root" &&
+          ours[i] != "-h" && ours[i] != "--help" && ours[i - 1] != "--root" &&
+          ours[i].rfind("--root=", 0) != 0)
+        throw UsageError("exec: unrecognised option " + quote(ours[i]) + " (put '--' before the program: shmstack exec STACK -- " +
+                         ours[i - 1] + " " + ours[i] + " ...)");
+  }
   if (!parse(kExecSpec, ours, options, arguments, positional, vm)) return 0;
   if (command.empty()) throw UsageError("exec: missing '-- PROG [ARGS...]'");
   exec_with_stacks(root_from(vm), keys, command);
@@ -104,9 +168,11 @@ std::pair<Args, Args> split_command(const Args& args) {
   return {args, {}};
 }
 
-ExecPlan plan_exec(const std::string& root, const std::vector<std::string>& keys, Args command) {
-  std::vector<ActiveStack> stacks = resolve_all(root, keys);
+ExecPlan plan_exec(const std::string& root_path, const std::vector<std::string>& keys, Args command) {
+  UserRoot root(root_path, false);
   ExecPlan plan;
+  plan.stacks = resolve_installed(root, keys);
+  std::vector<ActiveStack> stacks = active(plan.stacks);
   plan.env = apply_edits(current_environment(), activation_edits(stacks));
   std::string path;
   for (const std::string& e : plan.env)
@@ -117,8 +183,12 @@ ExecPlan plan_exec(const std::string& root, const std::vector<std::string>& keys
   return plan;
 }
 
-void exec_with_stacks(const std::string& root, const std::vector<std::string>& keys, Args command) {
-  ExecPlan plan = plan_exec(root, keys, std::move(command));
+void exec_with_stacks(const std::string& root_path, const std::vector<std::string>& keys, Args command) {
+  ExecPlan plan = plan_exec(root_path, keys, std::move(command));
+  // The program holds each stack's use lock until it ends: rm, gc and the
+  // Epilog leave a stack in use alone.
+  UserRoot root(root_path, false);
+  for (const InstalledStack& s : plan.stacks) hold_in_use(root, s);
   std::vector<char*> argv, envp;
   for (std::string& a : plan.argv) argv.push_back(a.data());
   argv.push_back(nullptr);

@@ -148,6 +148,11 @@ void clean_up_after(const std::string& root_path, const std::string& job, bool p
     std::optional<InstalledStack> s = root.installed(dir);
     if (!s) continue;
     StackLock lock(root, s->manifest.id12());
+    RemovalGuard guard(root, s->manifest.id12());
+    if (guard.in_use()) {
+      log::warn("kept %s: in use by %s (another job's 'shmstack exec')", s->path.c_str(), guard.holders().c_str());
+      continue;
+    }
     if (remove_stack(root, dir)) log::info("removed %s", s->path.c_str());
   }
   for (const GcItem& item : collect_garbage(root, std::nullopt, false))

@@ -25,14 +25,16 @@ const CommandSpec kRmSpec = {
     "NAME, or the path of the archive they came from, removes every installed stack\n"
     "it names; ID (a prefix of at least 4 hex digits, or NAME-ID12 as 'list' prints\n"
     "it) removes one. A stack being installed or removed by another process is\n"
-    "waited for."};
+    "waited for. A stack in use by a program started with 'shmstack exec' (or run)\n"
+    "is not removed: rm fails naming its pids, unless --force."};
 
 const CommandSpec kGcSpec = {
     "gc", "gc [options]", "Remove what interrupted work left in this node's stack root.",
     "Removes staging and removal directories whose process is gone, and stacks\n"
     "whose install died before it completed; with --older-than, also installed\n"
     "stacks installed more than DAYS days ago. Never touches a stack that another\n"
-    "process is installing or removing (its lock is held). Prints what it removes."};
+    "process is installing or removing (its lock is held), nor one in use by a\n"
+    "program started with 'shmstack exec'. Prints what it removes."};
 
 namespace {
 
@@ -113,11 +115,13 @@ int cmd_rm(const Args& args) {
   std::vector<std::string> keys;
   po::options_description arguments;
   arguments.add_options()("stack", po::value(&keys)->required()->value_name("NAME|ID|ARCHIVE"), "stacks to remove");
+  options.add_options()("force,f", "remove stacks even while programs started with 'shmstack exec' use them");
   add_root_option(options);
   po::positional_options_description positional;
   positional.add("stack", -1);
   po::variables_map vm;
   if (!parse(kRmSpec, args, options, arguments, positional, vm)) return 0;
+  bool force = vm.count("force") > 0;
 
   UserRoot root(root_from(vm), false);
   std::vector<InstalledStack> stacks = root.list();
@@ -128,6 +132,11 @@ int cmd_rm(const Args& args) {
       if (!stack_matches(s, key, absolute_key)) continue;
       any = true;
       StackLock lock(root, s.manifest.id12());
+      RemovalGuard guard(root, s.manifest.id12());
+      if (guard.in_use() && !force)
+        throw Error("cannot remove " + quote(s.path), "in use by " + guard.holders() +
+                                                          " (started with 'shmstack exec'); wait for it to end, or "
+                                                          "use --force");
       if (remove_stack(root, s.dir_name)) log::info("removed %s", s.path.c_str());  // else: someone else did
     }
     if (!any) throw Error("cannot remove " + quote(key), "no installed stack matches it in " + quote(root.path()));

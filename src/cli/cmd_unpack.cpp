@@ -1,3 +1,6 @@
+#include <sys/stat.h>
+
+#include <cerrno>
 #include <chrono>
 #include <iostream>
 
@@ -5,6 +8,7 @@
 #include "cli/commands.hpp"
 #include "base/error.hpp"
 #include "install/install.hpp"
+#include "install/node_root.hpp"
 #include "base/log.hpp"
 #include "base/progress.hpp"
 #include "archive/tar_reader.hpp"
@@ -26,7 +30,9 @@ const CommandSpec kUnpackSpec = {
 
 const CommandSpec kInfoSpec = {"info", "info STACK [options]", "Print the manifest of a stack archive.",
                                "Reads only the archive's first entry. Archives without a manifest get one\n"
-                               "made up from the file's name and identity (marked synthesized)."};
+                               "made up from the file's name and identity (marked synthesized). A STACK that\n"
+                               "is not a file but names a stack installed on this node (NAME, NAME-ID12, an id\n"
+                               "prefix) shows that install's manifest."};
 
 int cmd_unpack(const Args& args) {
   po::options_description options("Options");
@@ -75,11 +81,31 @@ int cmd_info(const Args& args) {
   po::options_description arguments;
   arguments.add_options()("stack", po::value(&stack)->required()->value_name("STACK"), "archive to describe");
   options.add_options()("json", "print the manifest as JSON");
+  add_root_option(options);
   po::positional_options_description positional;
   positional.add("stack", 1);
   po::variables_map vm;
   if (!parse(kInfoSpec, args, options, arguments, positional, vm)) return 0;
 
+  struct stat st{};
+  std::optional<InstalledStack> installed;
+  if (::stat(stack.c_str(), &st) != 0 && errno == ENOENT)  // not a file: a stack installed here?
+    installed = UserRoot(root_from(vm), false).resolve(stack);
+  if (installed) {
+    if (vm.count("json")) {
+      std::cout << to_json(installed->manifest);
+      return 0;
+    }
+    std::cout << "name:        " << installed->manifest.name << "\n"
+              << "id:          " << installed->manifest.id << " (" << installed->manifest.id_basis << ")\n"
+              << "entries:     " << installed->manifest.entries << "\n"
+              << "size:        " << human_bytes(installed->manifest.bytes) << " (" << human_bytes(installed->manifest.disk_bytes)
+              << " on tmpfs)\n"
+              << "installed:   " << installed->path << " (" << installed->record.installed << " by "
+              << installed->record.via << ")\n"
+              << "archive:     " << installed->record.archive << "\n";
+    return 0;
+  }
   FileSource source(stack);
   TarReader reader(source, 0);
   archive_entry* first = reader.next_header();

@@ -6,6 +6,8 @@
 #include <utility>
 #include <vector>
 
+#include "install/node_root.hpp"
+
 namespace shmstack::cli {
 
 using Args = std::vector<std::string>;
@@ -35,10 +37,12 @@ struct ExecPlan {
   Args argv;
   std::vector<std::string> env;
   std::vector<std::string> stack_dirs;
+  std::vector<InstalledStack> stacks;
 };
 ExecPlan plan_exec(const std::string& root, const std::vector<std::string>& keys, Args command);
 // Replaces this process with `command`, in the environment of the stacks
-// `keys` installed on this node (resolved from node-local records only).
+// `keys` installed on this node; the program holds their use locks
+// (node_root.hpp: hold_in_use) until it ends.
 [[noreturn]] void exec_with_stacks(const std::string& root, const std::vector<std::string>& keys, Args command);
 
 // The whole front end: dispatch, --help/--version, and the one place that

@@ -69,7 +69,9 @@ std::vector<GcItem> collect_garbage(const UserRoot& root, std::optional<std::int
     if (!stack) {
       remove(name, "incomplete install (no install record)");
     } else if (older_than_seconds && now - stack->record.installed_epoch > *older_than_seconds) {
-      remove(name, "installed " + std::to_string((now - stack->record.installed_epoch) / 86400) + " days ago");
+      RemovalGuard guard(root, id_of(name));  // held while removing: no exec starts on it meanwhile
+      if (!guard.in_use())
+        remove(name, "installed " + std::to_string((now - stack->record.installed_epoch) / 86400) + " days ago");
     }
   }
   return found;

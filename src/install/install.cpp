@@ -11,6 +11,7 @@
 #include <ctime>
 
 #include "base/error.hpp"
+#include "base/log.hpp"
 #include "install/extractor.hpp"
 #include "base/path_check.hpp"
 #include "base/progress.hpp"
@@ -70,6 +71,7 @@ InstallResult install_archive(ByteSource& source, const Manifest& fallback, cons
   UserRoot root(options.root, true);
   auto present = [&]() {
     if (auto found = root.find(manifest)) {
+      log::info("%s", reuse_reason(*found).c_str());
       result.stack = std::move(*found);
       result.already_present = true;
       return true;
@@ -196,6 +198,14 @@ Manifest fallback_manifest(const std::string& archive_path, const FileSource& so
   Manifest fallback = synthesize_manifest(archive_path, source.size_hint(), source.mtime_ns());
   fallback.disk_bytes = source.size_hint();
   return fallback;
+}
+
+Manifest archive_manifest(const std::string& archive_path) {
+  FileSource source(archive_path);
+  TarReader reader(source, 0);
+  archive_entry* first = reader.next_header();
+  std::optional<Manifest> found = first ? read_manifest_entry(reader, first, archive_path) : std::nullopt;
+  return found ? std::move(*found) : fallback_manifest(archive_path, source);
 }
 
 InstallResult install_file(const std::string& archive_path, const InstallOptions& options) {

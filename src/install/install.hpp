@@ -91,6 +91,10 @@ InstallResult install_archive(ByteSource& source, const Manifest& fallback, cons
 // at least the archive's size (a lower bound for the space check).
 Manifest fallback_manifest(const std::string& archive_path, const FileSource& source);
 
+// The manifest of the archive file at `archive_path` (its first entry), or the
+// fallback for one without: what it would install as. Reads the first entry only.
+Manifest archive_manifest(const std::string& archive_path);
+
 // Convenience for a file on disk.
 InstallResult install_file(const std::string& archive_path, const InstallOptions& options);
 

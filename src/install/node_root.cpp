@@ -59,9 +59,17 @@ std::vector<std::string> entry_names(int dirfd, const std::string& relative, con
 std::string user_root_path(const std::string& root) { return root + "/shmstack-" + std::to_string(::geteuid()); }
 
 std::string resolve_root(const std::string& option) {
-  if (!option.empty()) return option;
-  if (const char* env = std::getenv("SHMSTACK_ROOT"); env && *env) return env;
-  return "/dev/shm";
+  std::string root = "/dev/shm";
+  if (!option.empty()) {
+    root = option;
+  } else if (const char* env = std::getenv("SHMSTACK_ROOT"); env && *env) {
+    root = env;
+  }
+  // Stack paths go into PATH, PYTHONPATH and rewritten shebangs: they must be
+  // absolute (a relative one breaks in another directory) and free of ':'.
+  if (root.find(':') != std::string::npos)
+    throw Error("cannot use stack root " + quote(root), "it contains ':', which would split PATH and PYTHONPATH");
+  return lexically_absolute(root);
 }
 
 void check_stack_root(const std::string& root) {
@@ -141,7 +149,22 @@ std::optional<InstalledStack> UserRoot::installed(const std::string& dir_name) c
 }
 
 std::optional<InstalledStack> UserRoot::find(const Manifest& manifest) const {
-  return installed(manifest.dir_name());
+  std::optional<InstalledStack> s = installed(manifest.dir_name());
+  if (s && !same_identity(s->manifest, manifest))
+    throw Error("cannot install stack " + quote(manifest.name) + " on " + host_name(),
+                quote(s->path) + " has the same name and id but other contents or settings (a hand-made or "
+                "altered manifest?); remove it first: shmstack rm " + s->dir_name);
+  return s;
+}
+
+std::string reuse_reason(const InstalledStack& s) {
+  std::string basis = s.manifest.id_basis == "content"    ? "same files, contents and settings"
+                      : s.manifest.id_basis == "metadata" ? "same file metadata and settings (a format 1 archive: "
+                                                            "contents not compared; repack it to compare them)"
+                                                          : "same archive file: path, size and mtime";
+  return "same stack already in " + s.path + ": id " + s.manifest.id + " (" + basis + "), installed " + s.record.installed +
+         " by " + (s.record.via.empty() ? "shmstack" : s.record.via) +
+         (s.record.archive.empty() ? "" : " from " + s.record.archive);
 }
 
 std::vector<InstalledStack> UserRoot::list() const {
@@ -224,6 +247,69 @@ StackLock::StackLock(const UserRoot& root, const std::string& id12, bool wait) {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
+}
+
+namespace {
+
+int open_use_lock(const UserRoot& root, const std::string& id12, int flags) {
+  if (::mkdirat(root.fd(), ".locks", 0700) != 0 && errno != EEXIST)
+    throw_errno("cannot create", root.path() + "/.locks");
+  std::string name = ".locks/" + id12 + ".use";
+  int fd = ::openat(root.fd(), name.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | flags, 0600);
+  if (fd < 0) throw_errno("cannot open lock", root.path() + "/" + name);
+  return fd;
+}
+
+}  // namespace
+
+void hold_in_use(const UserRoot& root, const InstalledStack& stack) {
+  int fd = open_use_lock(root, stack.manifest.id12(), 0);  // inherited by the program exec runs
+  while (::flock(fd, LOCK_SH | LOCK_NB) != 0) {
+    if (errno != EWOULDBLOCK && errno != EINTR) {
+      int saved = errno;
+      ::close(fd);
+      throw_system_error("cannot lock " + quote(root.path() + "/.locks/" + stack.manifest.id12() + ".use"), saved);
+    }
+    try {
+      check_cancelled();
+    } catch (...) {
+      ::close(fd);
+      throw;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  if (!root.installed(stack.dir_name)) {
+    ::close(fd);
+    throw Error("stack " + quote(stack.dir_name) + " is not installed on " + host_name(),
+                "it was removed while starting");
+  }
+}
+
+RemovalGuard::RemovalGuard(const UserRoot& root, const std::string& id12) {
+  fd_ = open_use_lock(root, id12, O_CLOEXEC);
+  held_ = ::flock(fd_, LOCK_EX | LOCK_NB) == 0;
+}
+
+RemovalGuard::~RemovalGuard() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+std::string RemovalGuard::holders() const {
+  struct stat st{};
+  std::string pids;
+  if (::fstat(fd_, &st) == 0) {
+    // Lines like "1: FLOCK  ADVISORY  READ  1234 00:2b:5678 0 EOF".
+    std::string text = read_small_file(AT_FDCWD, "/proc/locks");
+    std::string inode = ":" + std::to_string(st.st_ino) + " ";
+    for (std::string_view line : split(text, '\n')) {
+      if (line.find("FLOCK") == std::string_view::npos || line.find(inode) == std::string_view::npos) continue;
+      std::vector<std::string_view> words;
+      for (std::string_view w : split(line, ' '))
+        if (!w.empty()) words.push_back(w);
+      if (words.size() > 4 && words[3] == "READ") pids += (pids.empty() ? "pid " : ", pid ") + std::string(words[4]);
+    }
+  }
+  return pids.empty() ? "a running program" : pids;
 }
 
 StackLock::~StackLock() {

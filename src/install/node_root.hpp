@@ -6,6 +6,8 @@
 //       .shmstack/install.json            where it came from: archive, job id, time, host
 //     .staging-<name>-<id12>-<pid>/       an install in progress (removed on failure)
 //     .locks/<id12>.lock                  flock: one installer per stack id
+//     .locks/<id12>.use                   flock: shared by programs started with exec,
+//                                         exclusive while the stack is removed
 //
 // ROOT is --root, else $SHMSTACK_ROOT, else /dev/shm. The user directory is
 // created if absent; if present it must not be a symlink, must be owned by
@@ -27,6 +29,8 @@
 
 namespace shmstack {
 
+// --root, else $SHMSTACK_ROOT, else /dev/shm; made absolute. Error when it
+// contains ':' (it would split PATH).
 std::string resolve_root(const std::string& option);
 
 // Throws Error unless `root` (ROOT itself, e.g. /dev/shm) is a directory.
@@ -68,6 +72,8 @@ class UserRoot {
   int fd() const { return fd_; }
   bool exists() const { return fd_ >= 0; }
 
+  // The install of `manifest`'s stack, if there is one with the same
+  // identity (same_identity); Error when its directory holds another one.
   std::optional<InstalledStack> find(const Manifest& manifest) const;
   // The stack in directory `dir_name`, if it is completely installed.
   std::optional<InstalledStack> installed(const std::string& dir_name) const;
@@ -107,6 +113,30 @@ class StackLock {
   bool held_ = false;
 };
 
+// A shared flock on .locks/<id12>.use that `exec` takes and leaves open
+// across execve (the descriptor is not close-on-exec), so the program it runs,
+// and the children it forks, hold it until they end. Waits while the stack is
+// being removed; throws Error when it was removed meanwhile.
+void hold_in_use(const UserRoot& root, const InstalledStack& stack);
+
+// The exclusive side: taken (without waiting) before a stack is removed and
+// held until the removal is done, so no exec starts on it meanwhile. in_use()
+// is true when a program holds the shared lock; holders() names their pids.
+class RemovalGuard {
+ public:
+  RemovalGuard(const UserRoot& root, const std::string& id12);
+  ~RemovalGuard();
+  RemovalGuard(const RemovalGuard&) = delete;
+  RemovalGuard& operator=(const RemovalGuard&) = delete;
+  bool in_use() const { return !held_; }
+  // "pid 123, pid 456" (from /proc/locks), or "a running program".
+  std::string holders() const;
+
+ private:
+  int fd_ = -1;
+  bool held_ = false;
+};
+
 // A staging directory; removed with everything in it unless committed.
 class Staging {
  public:
@@ -128,6 +158,10 @@ class Staging {
   int fd_ = -1;
   bool committed_ = false;
 };
+
+// Why an install is reused, for -v: what its id covers, when and from where
+// it was installed.
+std::string reuse_reason(const InstalledStack& stack);
 
 // Removes the stack directory `dir_name`: renamed out of sight first (so a
 // half-removed stack is never taken for a whole one), then deleted. Returns

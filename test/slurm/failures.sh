@@ -1,7 +1,8 @@
 # Failures: a missing and a corrupt archive, through the Prolog (job
 # comment) and through the TaskProlog (SHMSTACK_STACKS). The job fails with
 # a clear message in its output, its commands do not run, nothing partial
-# is left on any node, and no node is drained. A job that asks for nothing
+# is left on any node, and no node is drained. The shipped pre-step example
+# with a corrupt archive stops before its application step. A job that asks for nothing
 # is unaffected.
 source "$(dirname "$0")/lib.bash"
 
@@ -25,6 +26,17 @@ SHMSTACK_STACKS=$ARCH/corrupt.tar.lz4 srun -N3 -n3 echo should-not-run
 JOB
 submit task_corrupt -N3 "$W/task.sbatch" >/dev/null
 expect_job_failure task_corrupt "shmstack: error: .*corrupt\.tar\.lz4"
+
+# The pre-step example with a corrupt archive: the batch script stops at the
+# broadcast (its eval fails), the application step never starts, and
+# shmstack's message is in the job's output.
+job=$(STACK=$ARCH/corrupt.tar.lz4 submit prestep_corrupt "$EXAMPLES/prestep.sbatch")
+[[ $(cat "$W/prestep_corrupt.rc") != 0 ]] || { show prestep_corrupt; fail "prestep_corrupt: the job succeeded"; }
+grep -Eq "shmstack: error: .*corrupt\.tar\.lz4" "$W/prestep_corrupt.out" || { show prestep_corrupt; fail "prestep_corrupt: no shmstack error in the job's output"; }
+! grep -q "^app " "$W/prestep_corrupt.out" || { show prestep_corrupt; fail "prestep_corrupt: the application step ran"; }
+! grep -q "app\.py" "$W/prestep_corrupt.out" || { show prestep_corrupt; fail "prestep_corrupt: the application step was started"; }
+no_partial node1 node2 node3
+echo "prestep with a corrupt archive (job $job) stopped before the application: $(grep -m1 'shmstack: error' "$W/prestep_corrupt.out")"
 
 out=$(cd "$W" && as_user env SHMSTACK_STACKS="$ARCH/missing.tar.lz4" srun -N2 echo should-not-run 2>&1) &&
   fail "srun with a missing archive succeeded"

@@ -93,6 +93,7 @@ void check_same(const Manifest& a, const Manifest& b) {
   CHECK(a.activation.path == b.activation.path);
   CHECK(a.activation.pythonpath == b.activation.pythonpath);
   CHECK(a.synthesized == b.synthesized);
+  CHECK(a.id_basis == b.id_basis);
 }
 
 // parse_manifest must throw an Error naming `where`; returns its reason.
@@ -151,6 +152,80 @@ TEST_CASE("parse_manifest fills defaults for optional fields") {
   CHECK_FALSE(m.synthesized);
 }
 
+TEST_CASE("a format 1 manifest installs under its id mixed with its settings") {
+  const std::string v1 = R"({"format": 1, "name": "numpy", "id": "00000000000000ff", "entries": 3, "bytes": 5000)";
+  Manifest plain = shmstack::parse_manifest(v1 + "}", "x");
+  Manifest with_set = shmstack::parse_manifest(
+      v1 + R"(, "activation": {"kind": "plain", "set": {"OMP_NUM_THREADS": "1"}}})", "x");
+  CHECK(plain.id_basis == "metadata");
+  CHECK(plain.format == shmstack::kManifestFormat);
+  CHECK(plain.id != "00000000000000ff");
+  CHECK(plain.id != with_set.id);
+  CHECK(plain.id == shmstack::upgraded_id("00000000000000ff", plain.activation, plain.relocation));
+  // Kept as format 2: read back, it is not upgraded again.
+  CHECK(shmstack::parse_manifest(shmstack::to_json(plain), "x").id == plain.id);
+  // A synthesized one keeps its id (it never covered settings).
+  Manifest synthesized = shmstack::parse_manifest(v1 + R"(, "synthesized": true})", "x");
+  CHECK(synthesized.id == "00000000000000ff");
+  CHECK(synthesized.id_basis == "archive");
+}
+
+TEST_CASE("stack_id covers contents and every setting") {
+  const std::vector<WalkEntry> tree = sample_tree();
+  const std::vector<std::uint64_t> content(tree.size(), 7);
+  const shmstack::Activation activation;
+  const shmstack::Relocation relocation;
+  const std::string id = shmstack::stack_id(tree, content, activation, relocation);
+  CHECK(has_shape(id, kHex16));
+  CHECK(shmstack::stack_id(tree, content, activation, relocation) == id);
+  CHECK(id != shmstack::fingerprint(tree));
+  for (std::size_t i = 0; i < tree.size(); ++i) {
+    std::vector<std::uint64_t> other = content;
+    other[i] = 8;
+    CAPTURE(i);
+    CHECK(shmstack::stack_id(tree, other, activation, relocation) != id);
+  }
+  const std::vector<std::pair<const char*, std::function<void(shmstack::Activation&, shmstack::Relocation&)>>>
+      changes = {
+          {"kind", [](auto& a, auto&) { a.kind = "prefix"; }},
+          {"path", [](auto& a, auto&) { a.path.push_back("bin"); }},
+          {"pythonpath", [](auto& a, auto&) { a.pythonpath.push_back("."); }},
+          {"ld_library_path", [](auto& a, auto&) { a.ld_library_path.push_back("lib"); }},
+          {"set", [](auto& a, auto&) { a.set.emplace_back("OMP_NUM_THREADS", "1"); }},
+          {"prefixes", [](auto&, auto& r) { r.prefixes.push_back("/old/prefix"); }},
+          {"files", [](auto&, auto& r) { r.files.push_back("bin/pip"); }},
+          {"binaries", [](auto&, auto& r) { r.binaries.push_back("bin/python3.11"); }},
+      };
+  for (const auto& [field, change] : changes) {
+    shmstack::Activation a = activation;
+    shmstack::Relocation r = relocation;
+    change(a, r);
+    CAPTURE(field);
+    CHECK(shmstack::stack_id(tree, content, a, r) != id);
+  }
+}
+
+TEST_CASE("same_identity compares id, name, sizes and settings") {
+  Manifest a = full_manifest();
+  a.synthesized = false;
+  Manifest b = a;
+  CHECK(shmstack::same_identity(a, b));
+  b.activation.set.emplace_back("X", "1");
+  CHECK_FALSE(shmstack::same_identity(a, b));
+  b = a;
+  b.bytes += 1;
+  CHECK_FALSE(shmstack::same_identity(a, b));
+  b = a;
+  b.id_basis = "metadata";
+  CHECK_FALSE(shmstack::same_identity(a, b));
+  // A synthesized manifest learns sizes and recipe while installing.
+  a.synthesized = b.synthesized = true;
+  a.id_basis = b.id_basis = "archive";
+  b.entries = 0;
+  b.activation = {};
+  CHECK(shmstack::same_identity(a, b));
+}
+
 TEST_CASE("parse_manifest rejects bad JSON") {
   rejection("");
   rejection("not json");
@@ -170,7 +245,7 @@ TEST_CASE("parse_manifest rejects negative or fractional numbers") {
 }
 
 TEST_CASE("parse_manifest rejects an unknown format number") {
-  CHECK(rejection(valid_json_with("format", "2")).find("format 2") != std::string::npos);
+  CHECK(rejection(valid_json_with("format", "3")).find("format 3") != std::string::npos);
   rejection(valid_json_with("format", "0"));
   rejection(valid_json_with("format", "\"1\""));
 }

@@ -1,0 +1,71 @@
+#include "archive/content_digest.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+#include <atomic>
+#include <cerrno>
+#include <exception>
+#include <mutex>
+#include <thread>
+
+#include "base/cancel.hpp"
+#include "base/error.hpp"
+
+namespace shmstack {
+namespace {
+
+std::uint64_t file_digest(const std::string& path, std::vector<char>& buffer) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) throw_errno("cannot open", path);
+  XXH3_state_t state;
+  XXH3_64bits_reset(&state);
+  for (;;) {
+    ssize_t n = ::read(fd, buffer.data(), buffer.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int saved = errno;
+      ::close(fd);
+      throw_system_error("cannot read " + quote(path), saved);
+    }
+    if (n == 0) break;
+    XXH3_64bits_update(&state, buffer.data(), static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return XXH3_64bits_digest(&state);
+}
+
+}  // namespace
+
+std::vector<std::uint64_t> content_digests(const std::string& root, const std::vector<WalkEntry>& entries,
+                                           unsigned threads) {
+  std::vector<std::uint64_t> digests(entries.size(), 0);
+  std::atomic<std::size_t> next{0};
+  std::atomic<bool> failed{false};
+  std::exception_ptr error;
+  std::mutex error_mutex;
+  auto work = [&] {
+    std::vector<char> buffer(std::size_t{1} << 20);
+    try {
+      for (std::size_t i = next++; i < entries.size() && !failed; i = next++) {
+        if (entries[i].type != WalkEntry::Type::file) continue;
+        check_cancelled();
+        digests[i] = file_digest(root + "/" + entries[i].path, buffer);
+      }
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(error_mutex);
+      if (!error) error = std::current_exception();
+      failed = true;
+    }
+  };
+  std::vector<std::thread> pool;
+  for (unsigned t = 1; t < std::max(1u, threads); ++t) pool.emplace_back(work);
+  work();
+  for (std::thread& t : pool) t.join();
+  if (error) std::rethrow_exception(error);
+  return digests;
+}
+
+}  // namespace shmstack
