@@ -5,7 +5,12 @@
 //       .shmstack/manifest.json           the stack's manifest
 //       .shmstack/install.json            where it came from: archive, job id, time, host
 //     .staging-<name>-<id12>-<pid>/       an install in progress (removed on failure)
-//     .locks/<id12>.lock                  flock: one installer per stack id
+//     .removing-<id12>-<tag>/             a removal in progress (renamed out of sight first)
+//     .locks/<id12>.lock                  flock: one installer or remover per stack id
+//
+// Staging and removal directories are made only while their id's lock is
+// held, so a free lock is what marks one as abandoned (gc.hpp); the pid in a
+// staging name only tells a reader who made it.
 //
 // ROOT is --root, else $SHMSTACK_ROOT, else /dev/shm. The user directory is
 // created if absent; if present it must not be a symlink, must be owned by
@@ -119,9 +124,21 @@ class Staging {
   bool committed_ = false;
 };
 
-// Removes the stack directory `dir_name`: renamed out of sight first (so a
-// half-removed stack is never taken for a whole one), then deleted. Returns
-// false if it was already gone.
+inline constexpr const char* kStagingPrefix = ".staging-";
+inline constexpr const char* kRemovingPrefix = ".removing-";
+
+// The id12 of a stack directory "<name>-<id12>"; "" when it has none.
+std::string stack_dir_id(const std::string& dir_name);
+// The id12 a staging or removal directory works for: its last '-'-separated
+// field of 12 hex digits (this also reads the names older versions made);
+// "" when `dir_name` is neither or names no id.
+std::string work_dir_id(const std::string& dir_name);
+
+// Removes the stack (or staging) directory `dir_name`; the caller holds its
+// id's lock. It is renamed out of sight first (so a half-removed stack is
+// never taken for a whole one), then deleted. Returns
+// false if it was already gone. If deleting fails part-way, what is left is a
+// removal directory, which gc collects.
 bool remove_stack(const UserRoot& root, const std::string& dir_name);
 
 // Creates `relative` under `dirfd` (O_EXCL|O_NOFOLLOW) holding `content`.
