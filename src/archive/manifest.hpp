@@ -65,7 +65,9 @@ struct Manifest {
 };
 
 std::string fingerprint(const std::vector<WalkEntry>& entries);
+// Looks at entries no deeper than kActivationDepth levels ("lib/python3.12/site-packages").
 Activation detect_activation(const std::vector<WalkEntry>& entries);
+inline constexpr std::size_t kActivationDepth = 3;
 // Fills everything but name/source/created/host/tool from the walk.
 Manifest manifest_for(const std::vector<WalkEntry>& entries);
 

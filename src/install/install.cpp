@@ -120,7 +120,12 @@ InstallResult install_archive(ByteSource& source, const Manifest& fallback, cons
     // the tree now (a conda-pack env is a prefix: bin/ goes on PATH).
     manifest.entries = result.entries;
     manifest.bytes = result.bytes;
-    manifest.activation = detect_activation(walk_tree(staging.path(), {}));
+    // Only the top levels matter, and a directory the archive made unreadable
+    // (mode 000) is skipped: Python could not import from it either.
+    WalkLimits limits;
+    limits.max_depth = kActivationDepth;
+    limits.skip_unreadable = true;
+    manifest.activation = detect_activation(walk_tree(staging.path(), {}, limits));
   }
 
   InstallRecord record;

@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "base/cancel.hpp"
+#include "base/dir_walk.hpp"
 #include "base/error.hpp"
 #include "base/path_check.hpp"
 #include "base/progress.hpp"
@@ -294,37 +295,68 @@ void Staging::commit(const std::string& final_name) {
   committed_ = true;
 }
 
+namespace {
+
+// Removes what it visits, directories once empty; a name already gone (a
+// concurrent remover) is not an error. A directory without full permission
+// for its owner gets it first, so a mode-000 directory can be emptied.
+class Remover : public DirVisitor {
+ public:
+  explicit Remover(const std::string& shown) : shown_(shown) {}
+
+  bool visit(int dirfd, const std::string& name, const std::string& relative) override {
+    struct stat st{};
+    if (::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      if (errno == ENOENT) return false;
+      throw_errno("cannot remove", shown(relative));
+    }
+    if (S_ISDIR(st.st_mode)) {
+      if ((st.st_mode & 0700) != 0700) ::fchmodat(dirfd, name.c_str(), (st.st_mode & 07777) | 0700, 0);
+      return true;
+    }
+    if (::unlinkat(dirfd, name.c_str(), 0) != 0 && errno != ENOENT) throw_errno("cannot remove", shown(relative));
+    return false;
+  }
+
+  bool cannot_open(const std::string&, int error) override { return error == ENOENT; }
+
+  void leave(int dirfd, const std::string& name, const std::string& relative) override {
+    if (::unlinkat(dirfd, name.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT)
+      throw_errno("cannot remove", shown(relative));
+  }
+
+ private:
+  std::string shown(const std::string& relative) const { return shown_ + "/" + relative; }
+  const std::string& shown_;
+};
+
+}  // namespace
+
 void remove_tree(int dirfd, const std::string& name, const std::string& shown) {
   struct stat st{};
   if (::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
     if (errno == ENOENT) return;
     throw_errno("cannot remove", shown);
   }
-  if (S_ISDIR(st.st_mode)) {
-    if ((st.st_mode & 0700) != 0700) ::fchmodat(dirfd, name.c_str(), st.st_mode | 0700, 0);
-    int fd = ::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0) throw_errno("cannot remove", shown);
-    DIR* dir = ::fdopendir(fd);
-    if (!dir) {
-      ::close(fd);
-      throw_errno("cannot remove", shown);
-    }
-    std::vector<std::string> names;
-    while (dirent* d = ::readdir(dir)) {
-      std::string_view n = d->d_name;
-      if (n != "." && n != "..") names.emplace_back(n);
-    }
-    try {
-      for (const std::string& child : names) remove_tree(::dirfd(dir), child, shown + "/" + child);
-    } catch (...) {
-      ::closedir(dir);
-      throw;
-    }
-    ::closedir(dir);
-    if (::unlinkat(dirfd, name.c_str(), AT_REMOVEDIR) != 0) throw_errno("cannot remove", shown);
-  } else if (::unlinkat(dirfd, name.c_str(), 0) != 0 && errno != ENOENT) {
+  if (!S_ISDIR(st.st_mode)) {
+    if (::unlinkat(dirfd, name.c_str(), 0) != 0 && errno != ENOENT) throw_errno("cannot remove", shown);
+    return;
+  }
+  if ((st.st_mode & 0700) != 0700) ::fchmodat(dirfd, name.c_str(), (st.st_mode & 07777) | 0700, 0);
+  int fd = ::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return;
     throw_errno("cannot remove", shown);
   }
+  Remover remover(shown);
+  try {
+    walk_directory(fd, shown, remover);
+  } catch (...) {
+    ::close(fd);
+    throw;
+  }
+  ::close(fd);
+  if (::unlinkat(dirfd, name.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT) throw_errno("cannot remove", shown);
 }
 
 std::string to_json(const InstallRecord& r) {

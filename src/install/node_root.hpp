@@ -152,7 +152,8 @@ std::string read_small_file(int dirfd, const std::string& relative);
 // when it does not exist.
 std::vector<std::string> entry_names(int dirfd, const std::string& relative, const std::string& shown);
 
-// Removes `name` under `dirfd` recursively, never following symlinks.
+// Removes `name` under `dirfd` recursively, never following symlinks, with
+// two descriptors open whatever the depth (base/dir_walk.hpp).
 void remove_tree(int dirfd, const std::string& name, const std::string& shown);
 
 // True when `key` names `stack` as resolve() understands it (`absolute_key`
