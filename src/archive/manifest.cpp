@@ -153,21 +153,29 @@ Manifest parse_manifest(std::string_view text, const std::string& where) {
   Manifest m;
   try {
     auto j = nlohmann::ordered_json::parse(text);
-    for (const char* key : {"format", "entries", "bytes"})
-      if (!j.at(key).is_number_unsigned())
+    // Each count is read at its full width and bounded before it is used
+    // (a format of 2^32 + 1 must not read as 1, entries + 16 must not wrap).
+    auto count = [&](const char* key, std::uint64_t max) {
+      const auto& value = j.at(key);
+      if (!value.is_number_unsigned())
         throw Error("invalid manifest in " + where, std::string("'") + key + "' is not a non-negative integer");
-    if (j.contains("disk_bytes") && !j["disk_bytes"].is_number_unsigned())
-      throw Error("invalid manifest in " + where, "'disk_bytes' is not a non-negative integer");
-    m.format = j.at("format").get<int>();
-    if (m.format != kManifestFormat)
+      std::uint64_t n = value.get<std::uint64_t>();
+      if (n > max)
+        throw Error("invalid manifest in " + where,
+                    std::string("'") + key + "' is " + std::to_string(n) + ", more than " + std::to_string(max));
+      return n;
+    };
+    std::uint64_t format = count("format", UINT64_MAX);
+    if (format != kManifestFormat)
       throw Error("invalid manifest in " + where,
-                  "format " + std::to_string(m.format) + " is not supported by this shmstack (reads format " +
+                  "format " + std::to_string(format) + " is not supported by this shmstack (reads format " +
                       std::to_string(kManifestFormat) + ")");
+    m.format = kManifestFormat;
     m.name = j.at("name").get<std::string>();
     m.id = j.at("id").get<std::string>();
-    m.entries = j.at("entries").get<std::uint64_t>();
-    m.bytes = j.at("bytes").get<std::uint64_t>();
-    m.disk_bytes = j.value("disk_bytes", m.bytes);
+    m.entries = count("entries", kMaxStackEntries);
+    m.bytes = count("bytes", kMaxStackBytes);
+    m.disk_bytes = j.contains("disk_bytes") ? count("disk_bytes", kMaxStackBytes) : most_disk_bytes(m);
     m.source = j.value("source", "");
     m.created = j.value("created", "");
     m.host = j.value("host", "");
@@ -204,6 +212,22 @@ Manifest parse_manifest(std::string_view text, const std::string& where) {
       if (normalize_entry_path(file).path != file || file.empty())
         throw Error("invalid manifest in " + where, "relocation file " + quote(file) + " is not a path in the stack");
   return m;
+}
+
+std::uint64_t most_disk_bytes(const Manifest& m) {
+  return (m.bytes + kPageSize - 1) / kPageSize * kPageSize + m.entries * kPageSize;
+}
+
+std::string manifest_size_problem(const Manifest& m) {
+  if (m.disk_bytes < m.bytes)
+    return "'disk_bytes' (" + std::to_string(m.disk_bytes) + ") is less than 'bytes' (" + std::to_string(m.bytes) + ")";
+  if (m.disk_bytes % kPageSize != 0)
+    return "'disk_bytes' (" + std::to_string(m.disk_bytes) + ") is not a whole number of " +
+           std::to_string(kPageSize) + "-byte pages";
+  if (m.disk_bytes > most_disk_bytes(m))
+    return "'disk_bytes' (" + std::to_string(m.disk_bytes) + ") is more than " + std::to_string(m.entries) +
+           " entries holding " + std::to_string(m.bytes) + " bytes can take";
+  return "";
 }
 
 Manifest synthesize_manifest(const std::string& archive_path, std::uint64_t size, std::int64_t mtime_ns) {

@@ -71,8 +71,24 @@ inline constexpr std::size_t kActivationDepth = 3;
 // Fills everything but name/source/created/host/tool from the walk.
 Manifest manifest_for(const std::vector<WalkEntry>& entries);
 
+// Bounds on a manifest's counts: more than any node holds, small enough that
+// sums over a few stacks and a page per entry cannot wrap.
+inline constexpr std::uint64_t kMaxStackBytes = std::uint64_t{1} << 60;
+inline constexpr std::uint64_t kMaxStackEntries = std::uint64_t{1} << 48;
+
+// The most memory `entries` entries holding `bytes` bytes can take in a
+// tmpfs: the bytes rounded up to a page, and a page per entry.
+std::uint64_t most_disk_bytes(const Manifest& manifest);
+// "" when `disk_bytes` agrees with `bytes` and `entries` (at least the bytes,
+// whole pages, at most most_disk_bytes()); else why not. A manifest read
+// from an archive must pass this: the space and memory checks trust
+// disk_bytes, and extraction holds the archive to it.
+std::string manifest_size_problem(const Manifest& manifest);
+
 std::string to_json(const Manifest& manifest, bool pretty = true);
-// Throws Error("invalid manifest in <where>", why).
+// Throws Error("invalid manifest in <where>", why): for bad JSON, a wrong
+// type, a count out of its bound, a bad name, id, activation or relocation
+// list. A missing disk_bytes reads as most_disk_bytes().
 Manifest parse_manifest(std::string_view text, const std::string& where);
 // For an archive without a manifest: name from the file name, id from
 // (absolute path, size, mtime), sizes unknown (0).

@@ -42,7 +42,10 @@ std::optional<Manifest> read_manifest_entry(TarReader& reader, archive_entry* en
   std::string text;
   for (TarReader::Block block = reader.read_block(); block.size != 0; block = reader.read_block())
     text.append(block.data, block.size);
-  return parse_manifest(text, quote(archive));
+  Manifest manifest = parse_manifest(text, quote(archive));
+  if (std::string problem = manifest_size_problem(manifest); !problem.empty())
+    throw Error("invalid manifest in " + quote(archive), problem);
+  return manifest;
 }
 
 InstallResult install_archive(ByteSource& source, const Manifest& fallback, const InstallOptions& options) {
@@ -83,6 +86,7 @@ InstallResult install_archive(ByteSource& source, const Manifest& fallback, cons
   if (has_manifest) {
     extract_options.max_bytes = manifest.bytes;
     extract_options.max_entries = manifest.entries;
+    extract_options.max_disk_bytes = manifest.disk_bytes;
     extract_options.relocation = manifest.relocation;
     extract_options.new_prefix = root.path() + "/" + manifest.dir_name();
   }
@@ -109,6 +113,7 @@ InstallResult install_archive(ByteSource& source, const Manifest& fallback, cons
     progress.done();
     result.entries = extractor.entries();
     result.bytes = extractor.bytes();
+    if (!has_manifest) manifest.disk_bytes = extractor.disk_bytes();  // was the archive's size
   }
   if (has_manifest && (result.entries != manifest.entries || result.bytes != manifest.bytes))
     throw Error("cannot install " + quote(source.name()),

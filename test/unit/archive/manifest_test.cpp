@@ -145,7 +145,8 @@ TEST_CASE("parse_manifest fills defaults for optional fields") {
   CHECK(m.name == "numpy");
   CHECK(m.entries == 3);
   CHECK(m.bytes == 5000);
-  CHECK(m.disk_bytes == 5000);
+  CHECK(m.disk_bytes == 8192 + 3 * 4096);  // the most 3 entries holding 5000 bytes can take
+  CHECK(shmstack::manifest_size_problem(m).empty());
   CHECK(m.activation.kind == "plain");
   CHECK(m.activation.path.empty());
   CHECK_FALSE(m.synthesized);
@@ -173,6 +174,30 @@ TEST_CASE("parse_manifest rejects an unknown format number") {
   CHECK(rejection(valid_json_with("format", "2")).find("format 2") != std::string::npos);
   rejection(valid_json_with("format", "0"));
   rejection(valid_json_with("format", "\"1\""));
+}
+
+TEST_CASE("parse_manifest reads counts at full width and bounds them") {
+  CHECK(rejection(valid_json_with("format", "4294967297")).find("format 4294967297") != std::string::npos);
+  CHECK(rejection(valid_json_with("entries", "18446744073709551615")) ==
+        "'entries' is 18446744073709551615, more than 281474976710656");
+  CHECK(rejection(valid_json_with("bytes", "1152921504606846977")).rfind("'bytes' is ", 0) == 0);
+  CHECK(rejection(valid_json_with("disk_bytes", "18446744073709551615")).rfind("'disk_bytes' is ", 0) == 0);
+  rejection(valid_json_with("entries", "18446744073709551616"));  // past uint64: a float to nlohmann
+}
+
+TEST_CASE("manifest_size_problem holds disk_bytes to bytes and entries") {
+  Manifest m = full_manifest();  // 123456 entries, 2^40 + 3 bytes, 2^40 + 4096 on disk
+  CHECK(shmstack::manifest_size_problem(m).empty());
+  m.disk_bytes = 0;
+  CHECK(shmstack::manifest_size_problem(m) == "'disk_bytes' (0) is less than 'bytes' (1099511627779)");
+  m.disk_bytes = (std::uint64_t{1} << 40) + 4097;
+  CHECK(shmstack::manifest_size_problem(m).find("not a whole number of 4096-byte pages") != std::string::npos);
+  m.disk_bytes = shmstack::most_disk_bytes(m);
+  CHECK(shmstack::manifest_size_problem(m).empty());
+  m.disk_bytes += 4096;
+  CHECK(shmstack::manifest_size_problem(m).find("is more than 123456 entries holding") != std::string::npos);
+  Manifest empty;
+  CHECK(shmstack::manifest_size_problem(empty).empty());
 }
 
 TEST_CASE("parse_manifest rejects an invalid stack name") {
