@@ -81,10 +81,11 @@ int cmd_list(const Args& args) {
   }
   std::printf("%-24s %-12s %10s %10s %8s %5s  %s\n", "NAME", "ID", "SIZE", "MEMORY", "FILES", "AGE", "SOURCE");
   for (const InstalledStack& s : stacks) {
-    std::printf("%-24s %-12s %10s %10s %8llu %5s  %s\n", s.manifest.name.c_str(), s.manifest.id12().c_str(),
+    // name and source come from the archive: printed with controls escaped
+    std::printf("%-24s %-12s %10s %10s %8llu %5s  %s\n", printable(s.manifest.name).c_str(), s.manifest.id12().c_str(),
                 human_bytes(s.manifest.bytes).c_str(), human_bytes(s.manifest.disk_bytes).c_str(),
                 static_cast<unsigned long long>(s.manifest.entries),
-                age(s.record.installed_epoch).c_str(), s.manifest.source.c_str());
+                age(s.record.installed_epoch).c_str(), printable(s.manifest.source).c_str());
   }
   return 0;
 }

@@ -74,6 +74,15 @@ invalid disk-over "'disk_bytes' \([0-9]+\) is more than [0-9]+ entries holding [
 invalid entries-wrap "'entries' is 18446744073709551615, more than 281474976710656"
 invalid format-wrap "format 4294967297 is not supported by this shmstack \(reads format 1\)"
 
+# Text fields reach the terminal with their controls escaped, in info and list.
+"$S" info "$T/h/manifest-strings.tar" >"$T/info"
+"$S" unpack -q "$T/h/manifest-strings.tar" >/dev/null
+"$S" list >>"$T/info"
+! LC_ALL=C grep -q $'[\x01-\x09\x0b-\x1f\x7f]\|\xc2[\x80-\x9f]' "$T/info" || { cat -v "$T/info"; fail "a control character reached the terminal"; }
+grep -q '^source:      /x\\x1b\[2J\\x0aforged: line$' "$T/info" || { cat -v "$T/info"; fail "info: source not escaped"; }
+! grep -q '^forged' "$T/info" || fail "a forged line"
+"$S" rm src
+
 # Sanitised, not refused: setuid/setgid stripped; sticky kept on directories only.
 dest=$("$S" unpack -q "$T/h/modes.tar")
 [[ $(stat -c %a "$dest/tool") == 755 ]] || fail "file mode $(stat -c %a "$dest/tool"): special bits not stripped"

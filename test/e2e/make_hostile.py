@@ -101,6 +101,9 @@ if len(sys.argv) > 2:
         "format-wrap": {"format": (1 << 32) + 1},
         # consistent, but less memory than the files take (each file is whole pages)
         "disk-under": {"disk_bytes": page(b)},
+        # text that would clear the screen, set the title, forge lines (a C1 CSI too)
+        "strings": {"source": "/x\x1b[2J\nforged: line", "host": "h\x1b]0;title\x07", "tool": "t\u009b31m",
+                    "created": "\r2024"},
     }
     for name, lie in lies.items():
         write_lying(sys.argv[2], os.path.join(out, "manifest-" + name + ".tar"), lie)
