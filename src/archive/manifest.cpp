@@ -122,6 +122,44 @@ Manifest manifest_for(const std::vector<WalkEntry>& entries) {
   return m;
 }
 
+bool is_utf8(std::string_view text) {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    auto c = static_cast<unsigned char>(text[i]);
+    std::size_t n = c < 0x80 ? 0 : (c >> 5) == 0x6 ? 1 : (c >> 4) == 0xe ? 2 : (c >> 3) == 0x1e ? 3 : 4;
+    if (n == 4 || i + n >= text.size()) return false;  // a stray or bad lead byte, or cut short
+    std::uint32_t cp = n == 0 ? c : c & (0x3f >> n);
+    for (std::size_t k = 1; k <= n; ++k) {
+      auto cc = static_cast<unsigned char>(text[i + k]);
+      if ((cc & 0xc0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3f);
+    }
+    static constexpr std::uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
+    i += n + 1;
+  }
+  return true;
+}
+
+std::string manifest_text_problem(const Manifest& m) {
+  auto bad = [](const char* field, const std::string& value) {
+    return is_utf8(value) ? std::string() : std::string("'") + field + "' " + quote(value) + " is not valid UTF-8";
+  };
+  for (auto [field, value] : {std::pair<const char*, const std::string*>{"name", &m.name}, {"source", &m.source},
+                              {"created", &m.created}, {"host", &m.host}, {"tool", &m.tool}})
+    if (std::string problem = bad(field, *value); !problem.empty()) return problem;
+  for (auto [field, list] : {std::pair<const char*, const std::vector<std::string>*>{"relocate.prefixes",
+                                                                                     &m.relocation.prefixes},
+                             {"relocate.files", &m.relocation.files}, {"relocate.binaries", &m.relocation.binaries},
+                             {"activation.path", &m.activation.path}, {"activation.pythonpath", &m.activation.pythonpath},
+                             {"activation.ld_library_path", &m.activation.ld_library_path}})
+    for (const std::string& value : *list)
+      if (std::string problem = bad(field, value); !problem.empty()) return problem;
+  for (const auto& [name, value] : m.activation.set)
+    if (std::string problem = bad("activation.set", name + "=" + value); !problem.empty()) return problem;
+  return "";
+}
+
 std::string to_json(const Manifest& m, bool pretty) {
   nlohmann::ordered_json j;
   j["format"] = m.format;

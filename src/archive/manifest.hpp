@@ -85,6 +85,13 @@ std::uint64_t most_disk_bytes(const Manifest& manifest);
 // disk_bytes, and extraction holds the archive to it.
 std::string manifest_size_problem(const Manifest& manifest);
 
+// True when `text` is valid UTF-8 (JSON text must be).
+bool is_utf8(std::string_view text);
+// "" when every string of `manifest` can be written as JSON text; else which
+// field is not valid UTF-8, and its value (escaped). Checked before any work
+// whose result would be lost when the manifest cannot be written.
+std::string manifest_text_problem(const Manifest& manifest);
+
 std::string to_json(const Manifest& manifest, bool pretty = true);
 // Throws Error("invalid manifest in <where>", why): for bad JSON, a wrong
 // type, a count out of its bound, a bad name, id, activation or relocation

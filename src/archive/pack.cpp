@@ -126,6 +126,9 @@ PackPlan plan_pack(const PackOptions& options) {
       m.relocation.prefixes.push_back(prefix);
   m.relocation.files = find_prefix_files(m.source, plan.entries, m.relocation.prefixes);
   m.relocation.binaries = find_prefix_binaries(m.source, plan.entries, m.relocation.prefixes);
+  // The manifest is JSON: refuse now what could not be written at the end.
+  if (std::string problem = manifest_text_problem(m); !problem.empty())
+    throw Error("cannot pack " + quote(options.dir), "in the manifest, " + problem);
   auto scan_start = std::chrono::steady_clock::now();
   plan.leaks = find_leaks(m.source, plan.entries, m.relocation.prefixes);
   log::info("leak check: %zu finding(s) in %.3f s", plan.leaks.size(),

@@ -78,6 +78,16 @@ InstallResult install_archive(ByteSource& source, const Manifest& fallback, cons
                                                     options.memory_margin, caller_memory_left()))
     throw *problem;
 
+  // The records are JSON: refuse now what could not be written once the
+  // whole archive had been extracted.
+  for (const auto& [field, value] : {std::pair<const char*, const std::string*>{"archive", &options.archive_path},
+                                     {"archive_given", &options.archive_given}})
+    if (!is_utf8(*value))
+      throw Error("cannot install " + quote(source.name()),
+                  std::string("its path is not valid UTF-8 (install.json's '") + field + "' is JSON text)");
+  if (std::string problem = manifest_text_problem(manifest); !problem.empty())
+    throw Error("cannot install " + quote(source.name()), "in its manifest, " + problem);
+
   Staging staging(root, manifest);
   if (::mkdirat(staging.fd(), ".shmstack", 0700) != 0) throw_errno("cannot create", staging.path() + "/.shmstack");
   ExtractOptions extract_options;

@@ -374,3 +374,18 @@ TEST_CASE("utc_now_iso8601 is an ISO 8601 UTC time") {
   CHECK_FALSE(has_shape("2024-01-02 03:04:05Z", "9999-99-99T99:99:99Z"));
   CHECK_FALSE(has_shape("0123456789abcdeF", kHex16));
 }
+
+TEST_CASE("is_utf8 and manifest_text_problem name the field that is not UTF-8") {
+  CHECK(shmstack::is_utf8("plain é € 𝄞"));
+  CHECK_FALSE(shmstack::is_utf8("d\xff"));
+  CHECK_FALSE(shmstack::is_utf8("\xc3"));          // cut short
+  CHECK_FALSE(shmstack::is_utf8("\xc0\xaf"));      // overlong
+  CHECK_FALSE(shmstack::is_utf8("\xed\xa0\x80"));  // a surrogate
+  Manifest m = full_manifest();
+  CHECK(shmstack::manifest_text_problem(m).empty());
+  m.relocation.files = {"ok", "bad\xfe"};
+  CHECK(shmstack::manifest_text_problem(m).rfind("'relocate.files' ", 0) == 0);
+  m.relocation.files.clear();
+  m.source = "/x\xff";
+  CHECK(shmstack::manifest_text_problem(m).rfind("'source' ", 0) == 0);
+}
