@@ -134,6 +134,22 @@ kill -TERM "$pid"
 rc=0; wait "$pid" || rc=$?
 [[ $rc -eq 11 ]] || fail "SIGTERM to audit alone: the program got $((rc - 10)) signals (exit $rc), not 1"
 
+# e2) calls that change the file system count too, so --forbid means any call
+mkdir -p "$T/forb"; : >"$T/forb/old"
+rc=0
+"$S" audit fixed --forbid "$T/forb" --json -o "$T/mut.json" -- sh -c \
+  'mkdir "$1/d" && rmdir "$1/d" && mv "$1/old" "$1/new" && chmod 600 "$1/new" && touch "$1/new" && ln -s x "$1/l" && rm "$1/new" "$1/l"' \
+  _ "$T/forb" || rc=$?
+[[ $rc -eq 1 ]] || fail "mutating calls under a --forbid prefix: exit $rc, not 1"
+python3 - "$T/mut.json" <<'PY' || fail "mutating calls not recorded"
+import json, sys
+r = json.load(open(sys.argv[1]))
+seen = set(r["syscalls"])
+for want in (("mkdir", "mkdirat"), ("rmdir", "unlinkat"), ("rename", "renameat", "renameat2"),
+             ("chmod", "fchmodat"), ("symlink", "symlinkat"), ("unlink", "unlinkat")):
+    assert seen & set(want), f"none of {want} in {sorted(seen)}"
+PY
+
 # f) errors
 expect_fail 2 "audit: missing '-- PROG" "$S" audit fixed
 expect_fail 1 "stack 'nope' is not installed" "$S" audit nope -- true
