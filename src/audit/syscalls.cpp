@@ -52,6 +52,13 @@ const std::vector<TracedCall>& traced_calls() {
       {SYS_execveat, "execveat", 0, 1, -1, 4},
 #endif
       {SYS_chdir, "chdir", -1, 0, -1, -1},
+#ifdef SYS_io_uring_setup
+      {SYS_io_uring_setup, "io_uring_setup", -1, kEscapeCall, -1, -1},
+#endif
+      {SYS_clone, "clone", -1, kEscapeCall, -1, -1},
+#ifdef SYS_clone3
+      {SYS_clone3, "clone3", -1, kEscapeCall, -1, -1},
+#endif
       // Calls that change the file system (or read its metadata), so that --forbid
       // means any call: for rename and link, the path looked up first (the source).
 #ifdef SYS_mkdir

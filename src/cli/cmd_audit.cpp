@@ -28,7 +28,8 @@ const CommandSpec kAuditSpec = {
     "Calls that change the file system (mkdir, unlink, rename, chmod, ...) count\n"
     "too. Not seen: io_uring file access, processes cloned with CLONE_UNTRACED,\n"
     "calls of another ABI (32-bit), paths changed by another thread after the call\n"
-    "stopped; audit is a diagnostic, not a sandbox (doc/audit.md)."};
+    "stopped; audit is a diagnostic, not a sandbox (doc/audit.md). It warns when\n"
+    "PROG sets up an io_uring or clones with CLONE_UNTRACED."};
 
 int cmd_audit(const Args& args) {
   auto [ours, command] = split_command(args);

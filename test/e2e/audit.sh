@@ -150,6 +150,22 @@ for want in (("mkdir", "mkdirat"), ("rmdir", "unlinkat"), ("rename", "renameat",
     assert seen & set(want), f"none of {want} in {sorted(seen)}"
 PY
 
+# e3) what takes calls out of audit's sight is warned about, once each: an
+# io_uring, a clone with CLONE_UNTRACED (made to fail: CLONE_SIGHAND without CLONE_VM)
+"$S" audit fixed -o "$T/esc.txt" -- python3 -c '
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+fd = libc.syscall(425, 8, ctypes.create_string_buffer(120))
+if fd >= 0: os.close(fd)
+for _ in range(2): libc.syscall(56, 0x00800000 | 0x00000800, 0, 0, 0, 0)
+' 2>"$T/esc.err" || fail "audit of a program using io_uring failed"
+[[ $(uname -m) != x86_64 ]] || {
+  grep -q "warning: audit: process [0-9]* set up an io_uring: files it opens or stats through it are not seen" "$T/esc.err" \
+    || { cat "$T/esc.err"; fail "no io_uring warning"; }
+  [[ $(grep -c "CLONE_UNTRACED: that process and its children are not seen" "$T/esc.err") -eq 1 ]] \
+    || { cat "$T/esc.err"; fail "no single CLONE_UNTRACED warning"; }
+}
+
 # f) errors
 expect_fail 2 "audit: missing '-- PROG" "$S" audit fixed
 expect_fail 1 "stack 'nope' is not installed" "$S" audit nope -- true
