@@ -5,6 +5,7 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
 #include <nlohmann/json.hpp>
@@ -213,7 +214,8 @@ Manifest parse_manifest(std::string_view text, const std::string& where) {
     m.id = j.at("id").get<std::string>();
     m.entries = count("entries", kMaxStackEntries);
     m.bytes = count("bytes", kMaxStackBytes);
-    m.disk_bytes = j.contains("disk_bytes") ? count("disk_bytes", kMaxStackBytes) : most_disk_bytes(m);
+    m.disk_bytes = j.contains("disk_bytes") ? count("disk_bytes", kMaxStackBytes)
+                                            : std::min(most_disk_bytes(m), kMaxStackBytes);
     m.source = j.value("source", "");
     m.created = j.value("created", "");
     m.host = j.value("host", "");

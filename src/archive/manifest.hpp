@@ -95,7 +95,7 @@ std::string manifest_text_problem(const Manifest& manifest);
 std::string to_json(const Manifest& manifest, bool pretty = true);
 // Throws Error("invalid manifest in <where>", why): for bad JSON, a wrong
 // type, a count out of its bound, a bad name, id, activation or relocation
-// list. A missing disk_bytes reads as most_disk_bytes().
+// list. A missing disk_bytes reads as most_disk_bytes() (at most kMaxStackBytes).
 Manifest parse_manifest(std::string_view text, const std::string& where);
 // For an archive without a manifest: name from the file name, id from
 // (absolute path, size, mtime), sizes unknown (0).

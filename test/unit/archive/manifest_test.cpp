@@ -198,6 +198,12 @@ TEST_CASE("manifest_size_problem holds disk_bytes to bytes and entries") {
   CHECK(shmstack::manifest_size_problem(m).find("is more than 123456 entries holding") != std::string::npos);
   Manifest empty;
   CHECK(shmstack::manifest_size_problem(empty).empty());
+  // found by manifest_fuzzer: no disk_bytes, counts at their bounds
+  Manifest most = shmstack::parse_manifest(
+      R"({"format": 1, "name": "x", "id": "00000000000000ff", "entries": 281474976710656, "bytes": 1152921504606846976})",
+      "x");
+  CHECK(most.disk_bytes == shmstack::kMaxStackBytes);
+  CHECK(shmstack::manifest_size_problem(most).empty());
 }
 
 TEST_CASE("parse_manifest rejects an invalid stack name") {
