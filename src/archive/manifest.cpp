@@ -5,6 +5,7 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
 #include <nlohmann/json.hpp>
@@ -188,6 +189,44 @@ Manifest manifest_for(const std::vector<WalkEntry>& entries) {
   return m;
 }
 
+bool is_utf8(std::string_view text) {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    auto c = static_cast<unsigned char>(text[i]);
+    std::size_t n = c < 0x80 ? 0 : (c >> 5) == 0x6 ? 1 : (c >> 4) == 0xe ? 2 : (c >> 3) == 0x1e ? 3 : 4;
+    if (n == 4 || i + n >= text.size()) return false;  // a stray or bad lead byte, or cut short
+    std::uint32_t cp = n == 0 ? c : c & (0x3f >> n);
+    for (std::size_t k = 1; k <= n; ++k) {
+      auto cc = static_cast<unsigned char>(text[i + k]);
+      if ((cc & 0xc0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3f);
+    }
+    static constexpr std::uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
+    i += n + 1;
+  }
+  return true;
+}
+
+std::string manifest_text_problem(const Manifest& m) {
+  auto bad = [](const char* field, const std::string& value) {
+    return is_utf8(value) ? std::string() : std::string("'") + field + "' " + quote(value) + " is not valid UTF-8";
+  };
+  for (auto [field, value] : {std::pair<const char*, const std::string*>{"name", &m.name}, {"source", &m.source},
+                              {"created", &m.created}, {"host", &m.host}, {"tool", &m.tool}})
+    if (std::string problem = bad(field, *value); !problem.empty()) return problem;
+  for (auto [field, list] : {std::pair<const char*, const std::vector<std::string>*>{"relocate.prefixes",
+                                                                                     &m.relocation.prefixes},
+                             {"relocate.files", &m.relocation.files}, {"relocate.binaries", &m.relocation.binaries},
+                             {"activation.path", &m.activation.path}, {"activation.pythonpath", &m.activation.pythonpath},
+                             {"activation.ld_library_path", &m.activation.ld_library_path}})
+    for (const std::string& value : *list)
+      if (std::string problem = bad(field, value); !problem.empty()) return problem;
+  for (const auto& [name, value] : m.activation.set)
+    if (std::string problem = bad("activation.set", name + "=" + value); !problem.empty()) return problem;
+  return "";
+}
+
 std::string to_json(const Manifest& m, bool pretty) {
   nlohmann::ordered_json j;
   j["format"] = m.format;
@@ -220,21 +259,30 @@ Manifest parse_manifest(std::string_view text, const std::string& where) {
   Manifest m;
   try {
     auto j = nlohmann::ordered_json::parse(text);
-    for (const char* key : {"format", "entries", "bytes"})
-      if (!j.at(key).is_number_unsigned())
+    // Each count is read at its full width and bounded before it is used
+    // (a format of 2^32 + 1 must not read as 1, entries + 16 must not wrap).
+    auto count = [&](const char* key, std::uint64_t max) {
+      const auto& value = j.at(key);
+      if (!value.is_number_unsigned())
         throw Error("invalid manifest in " + where, std::string("'") + key + "' is not a non-negative integer");
-    if (j.contains("disk_bytes") && !j["disk_bytes"].is_number_unsigned())
-      throw Error("invalid manifest in " + where, "'disk_bytes' is not a non-negative integer");
-    m.format = j.at("format").get<int>();
-    if (m.format != 1 && m.format != kManifestFormat)
+      std::uint64_t n = value.get<std::uint64_t>();
+      if (n > max)
+        throw Error("invalid manifest in " + where,
+                    std::string("'") + key + "' is " + std::to_string(n) + ", more than " + std::to_string(max));
+      return n;
+    };
+    std::uint64_t format = count("format", UINT64_MAX);
+    if (format != 1 && format != kManifestFormat)
       throw Error("invalid manifest in " + where,
-                  "format " + std::to_string(m.format) + " is not supported by this shmstack (reads formats 1 to " +
+                  "format " + std::to_string(format) + " is not supported by this shmstack (reads formats 1 to " +
                       std::to_string(kManifestFormat) + ")");
+    m.format = static_cast<int>(format);
     m.name = j.at("name").get<std::string>();
     m.id = j.at("id").get<std::string>();
-    m.entries = j.at("entries").get<std::uint64_t>();
-    m.bytes = j.at("bytes").get<std::uint64_t>();
-    m.disk_bytes = j.value("disk_bytes", m.bytes);
+    m.entries = count("entries", kMaxStackEntries);
+    m.bytes = count("bytes", kMaxStackBytes);
+    m.disk_bytes = j.contains("disk_bytes") ? count("disk_bytes", kMaxStackBytes)
+                                            : std::min(most_disk_bytes(m), kMaxStackBytes);
     m.source = j.value("source", "");
     m.created = j.value("created", "");
     m.host = j.value("host", "");
@@ -282,6 +330,22 @@ Manifest parse_manifest(std::string_view text, const std::string& where) {
       if (normalize_entry_path(file).path != file || file.empty())
         throw Error("invalid manifest in " + where, "relocation file " + quote(file) + " is not a path in the stack");
   return m;
+}
+
+std::uint64_t most_disk_bytes(const Manifest& m) {
+  return (m.bytes + kPageSize - 1) / kPageSize * kPageSize + m.entries * kPageSize;
+}
+
+std::string manifest_size_problem(const Manifest& m) {
+  if (m.disk_bytes < m.bytes)
+    return "'disk_bytes' (" + std::to_string(m.disk_bytes) + ") is less than 'bytes' (" + std::to_string(m.bytes) + ")";
+  if (m.disk_bytes % kPageSize != 0)
+    return "'disk_bytes' (" + std::to_string(m.disk_bytes) + ") is not a whole number of " +
+           std::to_string(kPageSize) + "-byte pages";
+  if (m.disk_bytes > most_disk_bytes(m))
+    return "'disk_bytes' (" + std::to_string(m.disk_bytes) + ") is more than " + std::to_string(m.entries) +
+           " entries holding " + std::to_string(m.bytes) + " bytes can take";
+  return "";
 }
 
 Manifest synthesize_manifest(const std::string& archive_path, std::uint64_t size, std::int64_t mtime_ns) {

@@ -87,12 +87,37 @@ std::string upgraded_id(const std::string& format1_id, const Activation& activat
 // True when an installed stack's manifest and an archive's describe the same
 // install: same name, id, id basis and (for packed archives) sizes and settings.
 bool same_identity(const Manifest& installed, const Manifest& archive);
+// Looks at entries no deeper than kActivationDepth levels ("lib/python3.12/site-packages").
 Activation detect_activation(const std::vector<WalkEntry>& entries);
+inline constexpr std::size_t kActivationDepth = 3;
 // Fills everything but name/source/created/host/tool from the walk.
 Manifest manifest_for(const std::vector<WalkEntry>& entries);
 
+// Bounds on a manifest's counts: more than any node holds, small enough that
+// sums over a few stacks and a page per entry cannot wrap.
+inline constexpr std::uint64_t kMaxStackBytes = std::uint64_t{1} << 60;
+inline constexpr std::uint64_t kMaxStackEntries = std::uint64_t{1} << 48;
+
+// The most memory `entries` entries holding `bytes` bytes can take in a
+// tmpfs: the bytes rounded up to a page, and a page per entry.
+std::uint64_t most_disk_bytes(const Manifest& manifest);
+// "" when `disk_bytes` agrees with `bytes` and `entries` (at least the bytes,
+// whole pages, at most most_disk_bytes()); else why not. A manifest read
+// from an archive must pass this: the space and memory checks trust
+// disk_bytes, and extraction holds the archive to it.
+std::string manifest_size_problem(const Manifest& manifest);
+
+// True when `text` is valid UTF-8 (JSON text must be).
+bool is_utf8(std::string_view text);
+// "" when every string of `manifest` can be written as JSON text; else which
+// field is not valid UTF-8, and its value (escaped). Checked before any work
+// whose result would be lost when the manifest cannot be written.
+std::string manifest_text_problem(const Manifest& manifest);
+
 std::string to_json(const Manifest& manifest, bool pretty = true);
-// Throws Error("invalid manifest in <where>", why).
+// Throws Error("invalid manifest in <where>", why): for bad JSON, a wrong
+// type, a count out of its bound, a bad name, id, activation or relocation
+// list. A missing disk_bytes reads as most_disk_bytes() (at most kMaxStackBytes).
 Manifest parse_manifest(std::string_view text, const std::string& where);
 // For an archive without a manifest: name from the file name, id from
 // (absolute path, size, mtime), sizes unknown (0).

@@ -138,6 +138,9 @@ PackPlan plan_pack(const PackOptions& options) {
   log::info("relocation scan: %zu text file(s), %zu binary(ies) in %.3f s", m.relocation.files.size(),
             m.relocation.binaries.size(),
             std::chrono::duration<double>(std::chrono::steady_clock::now() - relocation_start).count());
+  // The manifest is JSON: refuse now what could not be written at the end.
+  if (std::string problem = manifest_text_problem(m); !problem.empty())
+    throw Error("cannot pack " + quote(options.dir), "in the manifest, " + problem);
   auto scan_start = std::chrono::steady_clock::now();
   plan.leaks = find_leaks(m.source, plan.entries, m.relocation.prefixes);
   log::info("leak check: %zu finding(s) in %.3f s", plan.leaks.size(),

@@ -1,6 +1,5 @@
 #include "archive/walk.hpp"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <sys/stat.h>
@@ -12,6 +11,7 @@
 #include <utility>
 
 #include "base/cancel.hpp"
+#include "base/dir_walk.hpp"
 #include "base/error.hpp"
 #include "base/log.hpp"
 
@@ -29,50 +29,13 @@ bool is_excluded(const std::string& relative_path, const std::vector<std::string
 
 namespace {
 
-class Walker {
+class Walker : public DirVisitor {
  public:
-  Walker(std::string root, const std::vector<std::string>& excludes)
-      : root_(std::move(root)), excludes_(excludes) {}
+  Walker(std::string root, const std::vector<std::string>& excludes, const WalkLimits& limits)
+      : root_(std::move(root)), excludes_(excludes), limits_(limits) {}
 
-  void directory(int dirfd, const std::string& prefix) {
-    check_cancelled();
-    DIR* dir = ::fdopendir(dirfd);
-    if (!dir) {
-      ::close(dirfd);
-      throw_errno("cannot read directory", shown(prefix));
-    }
-    std::vector<std::string> names;
-    errno = 0;
-    while (dirent* d = ::readdir(dir)) {
-      std::string_view n = d->d_name;
-      if (n != "." && n != "..") names.emplace_back(n);
-      errno = 0;
-    }
-    if (errno != 0) {
-      int saved = errno;
-      ::closedir(dir);
-      throw_system_error("cannot read directory " + quote(shown(prefix)), saved);
-    }
-    std::sort(names.begin(), names.end());
-    try {
-      for (const std::string& name : names) entry(::dirfd(dir), prefix, name);
-    } catch (...) {
-      ::closedir(dir);
-      throw;
-    }
-    ::closedir(dir);
-  }
-
-  std::vector<WalkEntry> entries;
-
- private:
-  std::string shown(const std::string& relative) const {
-    return relative.empty() ? root_ : root_ + "/" + relative;
-  }
-
-  void entry(int dirfd, const std::string& prefix, const std::string& name) {
-    std::string path = prefix.empty() ? name : prefix + "/" + name;
-    if (is_excluded(path, excludes_)) return;
+  bool visit(int dirfd, const std::string& name, const std::string& path) override {
+    if (is_excluded(path, excludes_)) return false;
     struct stat st{};
     if (::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) throw_errno("cannot stat", shown(path));
     WalkEntry e;
@@ -83,10 +46,10 @@ class Walker {
     if (S_ISDIR(st.st_mode)) {
       e.type = WalkEntry::Type::directory;
       entries.push_back(std::move(e));
-      int fd = ::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-      if (fd < 0) throw_errno("cannot open directory", shown(path));
-      directory(fd, path);
-    } else if (S_ISREG(st.st_mode)) {
+      check_cancelled();
+      return static_cast<std::size_t>(std::count(path.begin(), path.end(), '/')) + 1 < limits_.max_depth;
+    }
+    if (S_ISREG(st.st_mode)) {
       e.size = static_cast<std::uint64_t>(st.st_size);
       if (st.st_nlink > 1) {
         auto [it, fresh] = inodes_.emplace(std::make_pair(st.st_dev, st.st_ino), path);
@@ -115,20 +78,37 @@ class Walker {
     } else {
       log::warn("skipping %s: sockets, FIFOs and devices cannot be packed", quote(shown(path)).c_str());
     }
+    return false;
   }
+
+  bool cannot_open(const std::string&, int error) override { return limits_.skip_unreadable && error == EACCES; }
+
+  std::vector<WalkEntry> entries;
+
+ private:
+  std::string shown(const std::string& relative) const { return root_ + "/" + relative; }
 
   std::string root_;
   const std::vector<std::string>& excludes_;
+  const WalkLimits& limits_;
   std::map<std::pair<dev_t, ino_t>, std::string> inodes_;
 };
 
 }  // namespace
 
-std::vector<WalkEntry> walk_tree(const std::string& root, const std::vector<std::string>& excludes) {
+std::vector<WalkEntry> walk_tree(const std::string& root, const std::vector<std::string>& excludes,
+                                 const WalkLimits& limits) {
   int fd = ::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) throw_errno("cannot open directory", root);
-  Walker walker(root, excludes);
-  walker.directory(fd, "");
+  Walker walker(root, excludes, limits);
+  try {
+    check_cancelled();
+    walk_directory(fd, root, walker);
+  } catch (...) {
+    ::close(fd);
+    throw;
+  }
+  ::close(fd);
   return std::move(walker.entries);
 }
 

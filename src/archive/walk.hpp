@@ -6,11 +6,13 @@
 // never followed; a file seen again by (device, inode) becomes a hard link
 // to its first path. Sockets, FIFOs and devices are skipped with a warning
 // (they cannot be installed); an unreadable directory is an error (a stack
-// with a silent hole would be worse than none).
+// with a silent hole would be worse than none). Two descriptors are open
+// whatever the depth (base/dir_walk.hpp).
 #pragma once
 
 #include <sys/types.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -33,6 +35,15 @@ struct WalkEntry {
 // directory is not descended into.
 bool is_excluded(const std::string& relative_path, const std::vector<std::string>& patterns);
 
-std::vector<WalkEntry> walk_tree(const std::string& root, const std::vector<std::string>& excludes);
+struct WalkLimits {
+  // Entries deeper than this many levels are not listed (1: the top only).
+  std::size_t max_depth = static_cast<std::size_t>(-1);
+  // A directory that cannot be opened for lack of permission is listed but
+  // not entered, instead of failing the walk.
+  bool skip_unreadable = false;
+};
+
+std::vector<WalkEntry> walk_tree(const std::string& root, const std::vector<std::string>& excludes,
+                                 const WalkLimits& limits = {});
 
 }  // namespace shmstack

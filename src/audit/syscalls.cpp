@@ -52,6 +52,114 @@ const std::vector<TracedCall>& traced_calls() {
       {SYS_execveat, "execveat", 0, 1, -1, 4},
 #endif
       {SYS_chdir, "chdir", -1, 0, -1, -1},
+#ifdef SYS_io_uring_setup
+      {SYS_io_uring_setup, "io_uring_setup", -1, kEscapeCall, -1, -1},
+#endif
+      {SYS_clone, "clone", -1, kEscapeCall, -1, -1},
+#ifdef SYS_clone3
+      {SYS_clone3, "clone3", -1, kEscapeCall, -1, -1},
+#endif
+      // Calls that change the file system (or read its metadata), so that --forbid
+      // means any call: for rename and link, the path looked up first (the source).
+#ifdef SYS_mkdir
+      {SYS_mkdir, "mkdir", -1, 0, -1, -1},
+#endif
+#ifdef SYS_mkdirat
+      {SYS_mkdirat, "mkdirat", 0, 1, -1, -1},
+#endif
+#ifdef SYS_rmdir
+      {SYS_rmdir, "rmdir", -1, 0, -1, -1},
+#endif
+#ifdef SYS_unlink
+      {SYS_unlink, "unlink", -1, 0, -1, -1},
+#endif
+#ifdef SYS_unlinkat
+      {SYS_unlinkat, "unlinkat", 0, 1, -1, -1},
+#endif
+#ifdef SYS_rename
+      {SYS_rename, "rename", -1, 0, -1, -1},
+#endif
+#ifdef SYS_renameat
+      {SYS_renameat, "renameat", 0, 1, -1, -1},
+#endif
+#ifdef SYS_renameat2
+      {SYS_renameat2, "renameat2", 0, 1, -1, -1},
+#endif
+#ifdef SYS_link
+      {SYS_link, "link", -1, 0, -1, -1},
+#endif
+#ifdef SYS_linkat
+      {SYS_linkat, "linkat", 0, 1, -1, 4},
+#endif
+#ifdef SYS_symlink
+      {SYS_symlink, "symlink", -1, 1, -1, -1},
+#endif
+#ifdef SYS_symlinkat
+      {SYS_symlinkat, "symlinkat", 1, 2, -1, -1},
+#endif
+#ifdef SYS_mknod
+      {SYS_mknod, "mknod", -1, 0, -1, -1},
+#endif
+#ifdef SYS_mknodat
+      {SYS_mknodat, "mknodat", 0, 1, -1, -1},
+#endif
+#ifdef SYS_truncate
+      {SYS_truncate, "truncate", -1, 0, -1, -1},
+#endif
+#ifdef SYS_chmod
+      {SYS_chmod, "chmod", -1, 0, -1, -1},
+#endif
+#ifdef SYS_fchmodat
+      {SYS_fchmodat, "fchmodat", 0, 1, -1, -1},
+#endif
+#ifdef SYS_chown
+      {SYS_chown, "chown", -1, 0, -1, -1},
+#endif
+#ifdef SYS_lchown
+      {SYS_lchown, "lchown", -1, 0, -1, -1},
+#endif
+#ifdef SYS_fchownat
+      {SYS_fchownat, "fchownat", 0, 1, -1, 4},
+#endif
+#ifdef SYS_utime
+      {SYS_utime, "utime", -1, 0, -1, -1},
+#endif
+#ifdef SYS_utimes
+      {SYS_utimes, "utimes", -1, 0, -1, -1},
+#endif
+#ifdef SYS_futimesat
+      {SYS_futimesat, "futimesat", 0, 1, -1, -1},
+#endif
+#ifdef SYS_utimensat
+      {SYS_utimensat, "utimensat", 0, 1, -1, 3},
+#endif
+#ifdef SYS_statfs
+      {SYS_statfs, "statfs", -1, 0, -1, -1},
+#endif
+#ifdef SYS_getxattr
+      {SYS_getxattr, "getxattr", -1, 0, -1, -1},
+#endif
+#ifdef SYS_lgetxattr
+      {SYS_lgetxattr, "lgetxattr", -1, 0, -1, -1},
+#endif
+#ifdef SYS_setxattr
+      {SYS_setxattr, "setxattr", -1, 0, -1, -1},
+#endif
+#ifdef SYS_lsetxattr
+      {SYS_lsetxattr, "lsetxattr", -1, 0, -1, -1},
+#endif
+#ifdef SYS_listxattr
+      {SYS_listxattr, "listxattr", -1, 0, -1, -1},
+#endif
+#ifdef SYS_llistxattr
+      {SYS_llistxattr, "llistxattr", -1, 0, -1, -1},
+#endif
+#ifdef SYS_removexattr
+      {SYS_removexattr, "removexattr", -1, 0, -1, -1},
+#endif
+#ifdef SYS_lremovexattr
+      {SYS_lremovexattr, "lremovexattr", -1, 0, -1, -1},
+#endif
   };
   return calls;
 }

@@ -23,6 +23,11 @@ struct TracedCall {
   int flags_arg;  // -1 or the argument that may hold AT_EMPTY_PATH
 };
 
+// path_arg of a call that looks nothing up but takes what follows out of
+// audit's sight (io_uring_setup; clone and clone3 with CLONE_UNTRACED): the
+// tracer warns about it.
+inline constexpr int kEscapeCall = -2;
+
 const std::vector<TracedCall>& traced_calls();
 const TracedCall* find_traced_call(std::uint64_t nr);
 

@@ -1,6 +1,7 @@
 #include "audit/tracer.hpp"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <linux/seccomp.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -16,10 +17,12 @@
 #include <cstdlib>
 #include <cstring>
 #include <set>
+#include <string>
 
 #include "audit/syscalls.hpp"
 #include "base/cancel.hpp"
 #include "base/error.hpp"
+#include "base/log.hpp"
 #include "base/path_class.hpp"
 
 namespace shmstack::audit {
@@ -238,11 +241,31 @@ class Tracer {
     if (info.arch != native_arch()) return;
     const TracedCall* call = find_traced_call(nr);
     if (!call) return;
+    if (call->path_arg == kEscapeCall) return warn_escape(pid, *call, args);
     std::string path = call_path(pid, *call, args);
     if (path.empty()) return;
     on_call_(FileCall{pid, call->name, std::move(path)});
   }
 
+  // Warns (once each) when the program takes calls out of audit's sight.
+  void warn_escape(pid_t pid, const TracedCall& call, const std::uint64_t* args) {
+    std::string name = call.name;
+    std::uint64_t flags = name == "clone" ? args[0] : 0;
+    if (name == "clone3") {
+      iovec local{&flags, sizeof flags};
+      iovec remote{reinterpret_cast<void*>(args[0]), sizeof flags};  // clone_args.flags comes first
+      if (::process_vm_readv(pid, &local, 1, &remote, 1, 0) != static_cast<ssize_t>(sizeof flags)) flags = 0;
+    }
+    const char* what = nullptr;
+    if (name == "io_uring_setup")
+      what = "set up an io_uring: files it opens or stats through it are not seen";
+    else if (flags & CLONE_UNTRACED)
+      what = "cloned a process with CLONE_UNTRACED: that process and its children are not seen";
+    if (!what || !warned_.insert(what).second) return;
+    log::warn("audit: process %d %s", static_cast<int>(pid), what);
+  }
+
+  std::set<std::string> warned_;
   const std::function<void(const FileCall&)>& on_call_;
   bool seccomp_;
   bool interrupted_ = false;  // audit got SIGINT/SIGTERM: handle the queued events first

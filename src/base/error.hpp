@@ -60,6 +60,11 @@ class Interrupted : public std::runtime_error {
 // A path or archive entry name made safe to print on one line: control
 // characters and backslashes are escaped, the result is single-quoted.
 std::string quote(std::string_view path);
+// Text from an archive (a manifest's source, host, tool...) made safe to
+// print: like quote() without the quotes. C0 controls, DEL and backslashes
+// are escaped (\xNN, \\), and so are C1 controls (U+0080..U+009F, which
+// some terminals obey), so no escape sequence or forged line gets through.
+std::string printable(std::string_view text);
 // quote() for a name from an archive, which may be up to PATH_MAX long: past
 // `max` characters, its start and end around "...", and its length.
 std::string quote_entry(std::string_view path, std::size_t max = 160);

@@ -24,7 +24,12 @@ const CommandSpec kAuditSpec = {
     "with the directories outside the stacks and system that had the most calls.\n"
     "Exit status: PROG's, 128+N if PROG was killed by signal N, 1 if a --forbid\n"
     "prefix was touched (the first paths are named), 1 if PROG cannot be traced.\n"
-    "Under MPI, run it per rank (srun -n1 shmstack audit STACK -- python3 app.py)."};
+    "Under MPI, run it per rank (srun -n1 shmstack audit STACK -- python3 app.py).\n"
+    "Calls that change the file system (mkdir, unlink, rename, chmod, ...) count\n"
+    "too. Not seen: io_uring file access, processes cloned with CLONE_UNTRACED,\n"
+    "calls of another ABI (32-bit), paths changed by another thread after the call\n"
+    "stopped; audit is a diagnostic, not a sandbox (doc/audit.md). It warns when\n"
+    "PROG sets up an io_uring or clones with CLONE_UNTRACED."};
 
 int cmd_audit(const Args& args) {
   auto [ours, command] = split_command(args);

@@ -30,11 +30,12 @@ const CommandSpec kRmSpec = {
 
 const CommandSpec kGcSpec = {
     "gc", "gc [options]", "Remove what interrupted work left in this node's stack root.",
-    "Removes staging and removal directories whose process is gone, and stacks\n"
-    "whose install died before it completed; with --older-than, also installed\n"
-    "stacks installed more than DAYS days ago. Never touches a stack that another\n"
-    "process is installing or removing (its lock is held), nor one in use by a\n"
-    "program started with 'shmstack exec'. Prints what it removes."};
+    "Removes abandoned staging and removal directories, and stacks whose install\n"
+    "died before it completed; with --older-than, also installed stacks installed\n"
+    "more than DAYS days ago (0 to 100000). Never touches a stack that another\n"
+    "process is installing or removing (its lock is held, whatever PID namespace\n"
+    "that process runs in), nor one in use by a program started with\n"
+    "'shmstack exec'. Prints what it removes."};
 
 namespace {
 
@@ -82,10 +83,11 @@ int cmd_list(const Args& args) {
   }
   std::printf("%-24s %-12s %10s %10s %8s %5s  %s\n", "NAME", "ID", "SIZE", "MEMORY", "FILES", "AGE", "SOURCE");
   for (const InstalledStack& s : stacks) {
-    std::printf("%-24s %-12s %10s %10s %8llu %5s  %s\n", s.manifest.name.c_str(), s.manifest.id12().c_str(),
+    // name and source come from the archive: printed with controls escaped
+    std::printf("%-24s %-12s %10s %10s %8llu %5s  %s\n", printable(s.manifest.name).c_str(), s.manifest.id12().c_str(),
                 human_bytes(s.manifest.bytes).c_str(), human_bytes(s.manifest.disk_bytes).c_str(),
                 static_cast<unsigned long long>(s.manifest.entries),
-                age(s.record.installed_epoch).c_str(), s.manifest.source.c_str());
+                age(s.record.installed_epoch).c_str(), printable(s.manifest.source).c_str());
   }
   return 0;
 }
@@ -99,11 +101,12 @@ int cmd_gc(const Args& args) {
   add_root_option(options);
   po::variables_map vm;
   if (!parse(kGcSpec, args, options, {}, {}, vm)) return 0;
-  if (vm.count("older-than") && days < 0) throw UsageError("gc: --older-than wants a number of days >= 0");
+  std::optional<std::int64_t> older;
+  if (vm.count("older-than") && !(older = gc_age_seconds(days)))
+    throw UsageError("gc: --older-than wants a number of days from 0 to " +
+                     std::to_string(static_cast<long>(kMaxGcDays)));
 
   UserRoot root(root_from(vm), false);
-  std::optional<std::int64_t> older;
-  if (vm.count("older-than")) older = static_cast<std::int64_t>(days * 86400);
   bool dry = vm.count("dry-run") > 0;
   for (const GcItem& item : collect_garbage(root, older, dry))
     std::cout << (dry ? "would remove " : "removed ") << item.path << " (" << item.why << ")\n";

@@ -124,9 +124,10 @@ int cmd_info(const Args& args) {
     dirs("PYTHONPATH", a.pythonpath);
     dirs("LD_LIBRARY_PATH", a.ld_library_path);
     for (const auto& [var, value] : a.set) s += ", " + var + "=" + value;
-    return s;
+    return printable(s);
   };
-  std::cout << "name:        " << m.name << "\n"
+  // Every string below may come from the archive: printed with controls escaped.
+  std::cout << "name:        " << printable(m.name) << "\n"
             << "id:          " << m.id << "\n";
   if (m.synthesized) {
     std::cout << "manifest:    none (synthesized from the archive's name and identity)\n";
@@ -135,11 +136,12 @@ int cmd_info(const Args& args) {
               << "size:        " << human_bytes(m.bytes) << " (" << m.bytes << " bytes; "
               << human_bytes(m.disk_bytes) << " on tmpfs)\n"
               << "memory:      " << human_bytes(m.disk_bytes) << " of memory per node in /dev/shm, once installed\n"
-              << "created:     " << m.created << " on " << m.host << " by " << m.tool << "\n"
+              << "created:     " << printable(m.created) << " on " << printable(m.host) << " by "
+              << printable(m.tool) << "\n"
               << "activation:  " << describe(m.activation) << "\n";
   }
-  std::cout << "source:      " << m.source << "\n"
-            << "archive:     " << stack << " (" << human_bytes(source.size_hint()) << ", "
+  std::cout << "source:      " << printable(m.source) << "\n"
+            << "archive:     " << printable(stack) << " (" << human_bytes(source.size_hint()) << ", "
             << reader.compression() << ")\n";
   return 0;
 }

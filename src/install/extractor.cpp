@@ -135,6 +135,10 @@ void Extractor::write_file(TarReader& reader, archive_entry* entry, const std::s
   if (bytes_ > options_.max_bytes)
     refuse(path, "the archive holds more file data than its manifest declares (" +
                      std::to_string(options_.max_bytes) + " bytes)");
+  disk_bytes_ += (size + kPageSize - 1) / kPageSize * kPageSize;
+  if (disk_bytes_ > options_.max_disk_bytes)
+    refuse(path, "the archive's files take more memory than its manifest declares (" +
+                     std::to_string(options_.max_disk_bytes) + " bytes in whole pages)");
   mode_t mode = archive_entry_perm(entry) & 0777;
   timespec mtime = entry_mtime(entry);
 

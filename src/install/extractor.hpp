@@ -49,6 +49,7 @@ struct ExtractOptions {
   unsigned writer_threads = 0;
   std::uint64_t max_bytes = UINT64_MAX;    // file bytes the archive may hold
   std::uint64_t max_entries = UINT64_MAX;
+  std::uint64_t max_disk_bytes = UINT64_MAX;  // the same, each file rounded up to a page (tmpfs memory)
   std::string archive_name;                // for messages
   Relocation relocation;                   // files naming the old location...
   std::string new_prefix;                  // ...get this one (the final install path)
@@ -74,6 +75,7 @@ class Extractor {
 
   std::uint64_t entries() const { return entries_; }
   std::uint64_t bytes() const { return bytes_; }
+  std::uint64_t disk_bytes() const { return disk_bytes_; }
 
  private:
   enum class Kind { directory, file, symlink };
@@ -107,6 +109,7 @@ class Extractor {
   std::unique_ptr<FileWriterPool> writers_;
   std::uint64_t entries_ = 0;
   std::uint64_t bytes_ = 0;
+  std::uint64_t disk_bytes_ = 0;
 };
 
 }  // namespace shmstack

@@ -1,48 +1,39 @@
 #include "install/gc.hpp"
 
-#include <dirent.h>
-#include <signal.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
+#include <cmath>
 #include <ctime>
-#include <fcntl.h>
+#include <limits>
 
 #include "base/error.hpp"
 
 namespace shmstack {
 namespace {
 
-bool process_alive(long pid) { return pid > 0 && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM); }
-
-bool is_id12(const std::string& s) {
-  return s.size() == 12 && s.find_first_not_of("0123456789abcdef") == std::string::npos;
-}
-
-// "<name>-<id12>" -> id12, or "" when the name has no id.
-std::string id_of(const std::string& dir_name) {
-  std::size_t dash = dir_name.rfind('-');
-  return dash == std::string::npos || !is_id12(dir_name.substr(dash + 1)) ? "" : dir_name.substr(dash + 1);
-}
-
 std::vector<std::string> entries(const UserRoot& root) {
   std::vector<std::string> names = entry_names(root.fd(), ".", root.path());
   names.erase(std::remove(names.begin(), names.end(), ".locks"), names.end());
+  std::sort(names.begin(), names.end());
   return names;
+}
+
+bool is_work_dir(const std::string& name) {
+  return name.rfind(kStagingPrefix, 0) == 0 || name.rfind(kRemovingPrefix, 0) == 0;
+}
+
+// Seconds from `then` to `now`, saturating (an install record is only as
+// sane as the file it was read from).
+std::int64_t seconds_since(std::int64_t then, std::int64_t now) {
+  std::int64_t age = 0;
+  if (__builtin_sub_overflow(now, then, &age)) return then < 0 ? std::numeric_limits<std::int64_t>::max() : 0;
+  return age;
 }
 
 }  // namespace
 
-bool parse_work_dir(const std::string& dir_name, const std::string& prefix, std::string& id12, long& pid) {
-  if (dir_name.rfind(prefix, 0) != 0) return false;
-  std::size_t dash = dir_name.rfind('-');
-  if (dash == std::string::npos || dash + 1 >= dir_name.size() || dash <= prefix.size()) return false;
-  std::string digits = dir_name.substr(dash + 1);
-  if (digits.find_first_not_of("0123456789") != std::string::npos || digits.size() > 9) return false;
-  pid = std::stol(digits);
-  id12 = id_of(dir_name.substr(0, dash));
-  return !id12.empty();
+std::optional<std::int64_t> gc_age_seconds(double days) {
+  if (!std::isfinite(days) || days < 0 || days > kMaxGcDays) return std::nullopt;
+  return static_cast<std::int64_t>(days * 86400);
 }
 
 std::vector<GcItem> collect_garbage(const UserRoot& root, std::optional<std::int64_t> older_than_seconds,
@@ -55,23 +46,33 @@ std::vector<GcItem> collect_garbage(const UserRoot& root, std::optional<std::int
   };
   std::int64_t now = static_cast<std::int64_t>(std::time(nullptr));
   for (const std::string& name : entries(root)) {
-    std::string id12;
-    long pid = 0;
-    if (parse_work_dir(name, ".staging-", id12, pid) || parse_work_dir(name, ".removing-", id12, pid)) {
-      if (!process_alive(pid)) remove(name, "left by process " + std::to_string(pid) + ", which is gone");
+    if (is_work_dir(name)) {
+      std::string id12 = work_dir_id(name);
+      bool removal = name.rfind(kRemovingPrefix, 0) == 0;
+      if (id12.empty()) {
+        // Doomed by its name, and no lock guards it: removers tolerate each other.
+        if (removal) remove(name, "an abandoned removal");
+        continue;  // a staging name without an id is not ours to judge
+      }
+      // Work on this id holds its lock from start to end: free means abandoned,
+      // whichever PID namespace the process that made it lived in.
+      StackLock lock(root, id12, false);
+      if (lock.held()) remove(name, removal ? "an abandoned removal (its stack's lock is free)"
+                                            : "an abandoned install (its stack's lock is free)");
       continue;
     }
-    if (name[0] == '.' || id_of(name).empty()) continue;  // not ours to judge
-    StackLock lock(root, id_of(name), false);
+    std::string id12 = stack_dir_id(name);
+    if (name[0] == '.' || id12.empty()) continue;  // not ours to judge
+    StackLock lock(root, id12, false);
     if (!lock.held()) continue;  // being installed or removed right now
     // Decided under the lock: an install cannot complete meanwhile.
     std::optional<InstalledStack> stack = root.installed(name);
     if (!stack) {
       remove(name, "incomplete install (no install record)");
-    } else if (older_than_seconds && now - stack->record.installed_epoch > *older_than_seconds) {
-      RemovalGuard guard(root, id_of(name));  // held while removing: no exec starts on it meanwhile
-      if (!guard.in_use())
-        remove(name, "installed " + std::to_string((now - stack->record.installed_epoch) / 86400) + " days ago");
+    } else if (std::int64_t age = seconds_since(stack->record.installed_epoch, now);
+               older_than_seconds && age > *older_than_seconds) {
+      RemovalGuard guard(root, id12);  // held while removing: no exec starts on it meanwhile
+      if (!guard.in_use()) remove(name, "installed " + std::to_string(age / 86400) + " days ago");
     }
   }
   return found;

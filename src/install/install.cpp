@@ -46,7 +46,10 @@ std::optional<Manifest> read_manifest_entry(TarReader& reader, archive_entry* en
   std::string text;
   for (TarReader::Block block = reader.read_block(); block.size != 0; block = reader.read_block())
     text.append(block.data, block.size);
-  return parse_manifest(text, quote(archive));
+  Manifest manifest = parse_manifest(text, quote(archive));
+  if (std::string problem = manifest_size_problem(manifest); !problem.empty())
+    throw Error("invalid manifest in " + quote(archive), problem);
+  return manifest;
 }
 
 std::chrono::seconds default_conda_unpack_timeout() {
@@ -89,6 +92,16 @@ InstallResult install_archive(ByteSource& source, const Manifest& fallback, cons
                                                     options.memory_margin, caller_memory_left()))
     throw *problem;
 
+  // The records are JSON: refuse now what could not be written once the
+  // whole archive had been extracted.
+  for (const auto& [field, value] : {std::pair<const char*, const std::string*>{"archive", &options.archive_path},
+                                     {"archive_given", &options.archive_given}})
+    if (!is_utf8(*value))
+      throw Error("cannot install " + quote(source.name()),
+                  std::string("its path is not valid UTF-8 (install.json's '") + field + "' is JSON text)");
+  if (std::string problem = manifest_text_problem(manifest); !problem.empty())
+    throw Error("cannot install " + quote(source.name()), "in its manifest, " + problem);
+
   Staging staging(root, manifest);
   if (::mkdirat(staging.fd(), ".shmstack", 0700) != 0) throw_errno("cannot create", staging.path() + "/.shmstack");
   ExtractOptions extract_options;
@@ -97,6 +110,7 @@ InstallResult install_archive(ByteSource& source, const Manifest& fallback, cons
   if (has_manifest) {
     extract_options.max_bytes = manifest.bytes;
     extract_options.max_entries = manifest.entries;
+    extract_options.max_disk_bytes = manifest.disk_bytes;
     extract_options.relocation = manifest.relocation;
     extract_options.new_prefix = root.path() + "/" + manifest.dir_name();
   }
@@ -130,6 +144,7 @@ InstallResult install_archive(ByteSource& source, const Manifest& fallback, cons
     result.times.write = extractor.write_seconds();
     result.entries = extractor.entries();
     result.bytes = extractor.bytes();
+    if (!has_manifest) manifest.disk_bytes = extractor.disk_bytes();  // was the archive's size
   }
   if (has_manifest && (result.entries != manifest.entries || result.bytes != manifest.bytes))
     throw Error("cannot install " + quote(source.name()),
@@ -141,7 +156,12 @@ InstallResult install_archive(ByteSource& source, const Manifest& fallback, cons
     // the tree now (a conda-pack env is a prefix: bin/ goes on PATH).
     manifest.entries = result.entries;
     manifest.bytes = result.bytes;
-    manifest.activation = detect_activation(walk_tree(staging.path(), {}));
+    // Only the top levels matter, and a directory the archive made unreadable
+    // (mode 000) is skipped: Python could not import from it either.
+    WalkLimits limits;
+    limits.max_depth = kActivationDepth;
+    limits.skip_unreadable = true;
+    manifest.activation = detect_activation(walk_tree(staging.path(), {}, limits));
   }
 
   InstallRecord record;

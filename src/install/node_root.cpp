@@ -12,11 +12,14 @@
 #include <cerrno>
 #include <climits>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
+#include <random>
 #include <thread>
 
 #include "base/cancel.hpp"
+#include "base/dir_walk.hpp"
 #include "base/error.hpp"
 #include "base/path_check.hpp"
 #include "base/progress.hpp"
@@ -317,7 +320,7 @@ StackLock::~StackLock() {
 }
 
 Staging::Staging(const UserRoot& root, const Manifest& manifest) : root_(root) {
-  name_ = ".staging-" + manifest.dir_name() + "-" + std::to_string(::getpid());
+  name_ = kStagingPrefix + manifest.dir_name() + "-" + std::to_string(::getpid());
   path_ = root.path() + "/" + name_;
   if (::mkdirat(root.fd(), name_.c_str(), 0700) != 0) {
     if (errno != EEXIST) throw_errno("cannot create staging directory", path_);
@@ -360,16 +363,49 @@ void Staging::write_file(const std::string& relative, const std::string& content
   write_new_file(fd_, relative, content, path_ + "/" + relative);
 }
 
+std::string stack_dir_id(const std::string& dir_name) {
+  std::size_t dash = dir_name.rfind('-');
+  if (dash == std::string::npos) return "";
+  std::string id12 = dir_name.substr(dash + 1);
+  return id12.size() == 12 && id12.find_first_not_of("0123456789abcdef") == std::string::npos ? id12 : "";
+}
+
+std::string work_dir_id(const std::string& dir_name) {
+  if (dir_name.rfind(kStagingPrefix, 0) != 0 && dir_name.rfind(kRemovingPrefix, 0) != 0) return "";
+  std::string found;
+  std::size_t start = 0;
+  for (;;) {
+    std::size_t dash = dir_name.find('-', start);
+    std::string token = dir_name.substr(start, dash == std::string::npos ? std::string::npos : dash - start);
+    if (token.size() == 12 && token.find_first_not_of("0123456789abcdef") == std::string::npos) found = token;
+    if (dash == std::string::npos) return found;
+    start = dash + 1;
+  }
+}
+
 bool remove_stack(const UserRoot& root, const std::string& dir_name) {
   std::string doomed = dir_name;
-  if (dir_name.rfind(".removing-", 0) != 0) {
-    doomed = ".removing-" + dir_name + "-" + std::to_string(::getpid());
-    if (::renameat(root.fd(), dir_name.c_str(), root.fd(), doomed.c_str()) != 0) {
+  if (dir_name.rfind(kRemovingPrefix, 0) != 0) {
+    // ".removing-<id12>-<tag>": one shape whatever is removed (a stack or a
+    // staging directory), so gc can always tell which lock guards it.
+    std::string id12 = work_dir_id(dir_name);
+    if (id12.empty()) id12 = stack_dir_id(dir_name);
+    std::random_device random;
+    for (int attempt = 0;; ++attempt) {
+      char tag[16];
+      std::snprintf(tag, sizeof tag, "%08x", static_cast<unsigned>(random()));
+      doomed = std::string(kRemovingPrefix) + (id12.empty() ? "" : id12 + "-") + tag;
+      if (::renameat(root.fd(), dir_name.c_str(), root.fd(), doomed.c_str()) == 0) break;
       if (errno == ENOENT) return false;
-      throw_errno("cannot remove", root.path() + "/" + dir_name);
+      if ((errno != EEXIST && errno != ENOTEMPTY) || attempt == 8)
+        throw_errno("cannot remove", root.path() + "/" + dir_name);
     }
   }
-  remove_tree(root.fd(), doomed, root.path() + "/" + doomed);
+  try {
+    remove_tree(root.fd(), doomed, root.path() + "/" + doomed);
+  } catch (const Error& e) {
+    throw Error(e.operation(), e.reason() + " (the rest is out of sight; 'shmstack gc' removes it)");
+  }
   return true;
 }
 
@@ -380,37 +416,68 @@ void Staging::commit(const std::string& final_name) {
   committed_ = true;
 }
 
+namespace {
+
+// Removes what it visits, directories once empty; a name already gone (a
+// concurrent remover) is not an error. A directory without full permission
+// for its owner gets it first, so a mode-000 directory can be emptied.
+class Remover : public DirVisitor {
+ public:
+  explicit Remover(const std::string& shown) : shown_(shown) {}
+
+  bool visit(int dirfd, const std::string& name, const std::string& relative) override {
+    struct stat st{};
+    if (::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      if (errno == ENOENT) return false;
+      throw_errno("cannot remove", shown(relative));
+    }
+    if (S_ISDIR(st.st_mode)) {
+      if ((st.st_mode & 0700) != 0700) ::fchmodat(dirfd, name.c_str(), (st.st_mode & 07777) | 0700, 0);
+      return true;
+    }
+    if (::unlinkat(dirfd, name.c_str(), 0) != 0 && errno != ENOENT) throw_errno("cannot remove", shown(relative));
+    return false;
+  }
+
+  bool cannot_open(const std::string&, int error) override { return error == ENOENT; }
+
+  void leave(int dirfd, const std::string& name, const std::string& relative) override {
+    if (::unlinkat(dirfd, name.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT)
+      throw_errno("cannot remove", shown(relative));
+  }
+
+ private:
+  std::string shown(const std::string& relative) const { return shown_ + "/" + relative; }
+  const std::string& shown_;
+};
+
+}  // namespace
+
 void remove_tree(int dirfd, const std::string& name, const std::string& shown) {
   struct stat st{};
   if (::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
     if (errno == ENOENT) return;
     throw_errno("cannot remove", shown);
   }
-  if (S_ISDIR(st.st_mode)) {
-    if ((st.st_mode & 0700) != 0700) ::fchmodat(dirfd, name.c_str(), st.st_mode | 0700, 0);
-    int fd = ::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0) throw_errno("cannot remove", shown);
-    DIR* dir = ::fdopendir(fd);
-    if (!dir) {
-      ::close(fd);
-      throw_errno("cannot remove", shown);
-    }
-    std::vector<std::string> names;
-    while (dirent* d = ::readdir(dir)) {
-      std::string_view n = d->d_name;
-      if (n != "." && n != "..") names.emplace_back(n);
-    }
-    try {
-      for (const std::string& child : names) remove_tree(::dirfd(dir), child, shown + "/" + child);
-    } catch (...) {
-      ::closedir(dir);
-      throw;
-    }
-    ::closedir(dir);
-    if (::unlinkat(dirfd, name.c_str(), AT_REMOVEDIR) != 0) throw_errno("cannot remove", shown);
-  } else if (::unlinkat(dirfd, name.c_str(), 0) != 0 && errno != ENOENT) {
+  if (!S_ISDIR(st.st_mode)) {
+    if (::unlinkat(dirfd, name.c_str(), 0) != 0 && errno != ENOENT) throw_errno("cannot remove", shown);
+    return;
+  }
+  if ((st.st_mode & 0700) != 0700) ::fchmodat(dirfd, name.c_str(), (st.st_mode & 07777) | 0700, 0);
+  int fd = ::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return;
     throw_errno("cannot remove", shown);
   }
+  Remover remover(shown);
+  try {
+    walk_directory(fd, shown, remover);
+  } catch (...) {
+    ::close(fd);
+    throw;
+  }
+  ::close(fd);
+  if (::unlinkat(dirfd, name.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT) throw_errno("cannot remove", shown);
 }
 
 std::string to_json(const InstallRecord& r) {

@@ -5,9 +5,14 @@
 //       .shmstack/manifest.json           the stack's manifest
 //       .shmstack/install.json            where it came from: archive, job id, time, host
 //     .staging-<name>-<id12>-<pid>/       an install in progress (removed on failure)
-//     .locks/<id12>.lock                  flock: one installer per stack id
+//     .removing-<id12>-<tag>/             a removal in progress (renamed out of sight first)
+//     .locks/<id12>.lock                  flock: one installer or remover per stack id
 //     .locks/<id12>.use                   flock: shared by programs started with exec,
 //                                         exclusive while the stack is removed
+//
+// Staging and removal directories are made only while their id's lock is
+// held, so a free lock is what marks one as abandoned (gc.hpp); the pid in a
+// staging name only tells a reader who made it.
 //
 // ROOT is --root, else $SHMSTACK_ROOT, else /dev/shm. The user directory is
 // created if absent; if present it must not be a symlink, must be owned by
@@ -163,9 +168,21 @@ class Staging {
 // it was installed.
 std::string reuse_reason(const InstalledStack& stack);
 
-// Removes the stack directory `dir_name`: renamed out of sight first (so a
-// half-removed stack is never taken for a whole one), then deleted. Returns
-// false if it was already gone.
+inline constexpr const char* kStagingPrefix = ".staging-";
+inline constexpr const char* kRemovingPrefix = ".removing-";
+
+// The id12 of a stack directory "<name>-<id12>"; "" when it has none.
+std::string stack_dir_id(const std::string& dir_name);
+// The id12 a staging or removal directory works for: its last '-'-separated
+// field of 12 hex digits (this also reads the names older versions made);
+// "" when `dir_name` is neither or names no id.
+std::string work_dir_id(const std::string& dir_name);
+
+// Removes the stack (or staging) directory `dir_name`; the caller holds its
+// id's lock. It is renamed out of sight first (so a half-removed stack is
+// never taken for a whole one), then deleted. Returns
+// false if it was already gone. If deleting fails part-way, what is left is a
+// removal directory, which gc collects.
 bool remove_stack(const UserRoot& root, const std::string& dir_name);
 
 // Creates `relative` under `dirfd` (O_EXCL|O_NOFOLLOW) holding `content`.
@@ -179,7 +196,8 @@ std::string read_small_file(int dirfd, const std::string& relative);
 // when it does not exist.
 std::vector<std::string> entry_names(int dirfd, const std::string& relative, const std::string& shown);
 
-// Removes `name` under `dirfd` recursively, never following symlinks.
+// Removes `name` under `dirfd` recursively, never following symlinks, with
+// two descriptors open whatever the depth (base/dir_walk.hpp).
 void remove_tree(int dirfd, const std::string& name, const std::string& shown);
 
 // True when `key` names `stack` as resolve() understands it (`absolute_key`

@@ -136,6 +136,38 @@ kill -TERM "$pid"
 rc=0; wait "$pid" || rc=$?
 [[ $rc -eq 11 ]] || fail "SIGTERM to audit alone: the program got $((rc - 10)) signals (exit $rc), not 1"
 
+# e2) calls that change the file system count too, so --forbid means any call
+mkdir -p "$T/forb"; : >"$T/forb/old"
+rc=0
+"$S" audit fixed --forbid "$T/forb" --json -o "$T/mut.json" -- sh -c \
+  'mkdir "$1/d" && rmdir "$1/d" && mv "$1/old" "$1/new" && chmod 600 "$1/new" && touch "$1/new" && ln -s x "$1/l" && rm "$1/new" "$1/l"' \
+  _ "$T/forb" || rc=$?
+[[ $rc -eq 1 ]] || fail "mutating calls under a --forbid prefix: exit $rc, not 1"
+python3 - "$T/mut.json" <<'PY' || fail "mutating calls not recorded"
+import json, sys
+r = json.load(open(sys.argv[1]))
+seen = set(r["syscalls"])
+for want in (("mkdir", "mkdirat"), ("rmdir", "unlinkat"), ("rename", "renameat", "renameat2"),
+             ("chmod", "fchmodat"), ("symlink", "symlinkat"), ("unlink", "unlinkat")):
+    assert seen & set(want), f"none of {want} in {sorted(seen)}"
+PY
+
+# e3) what takes calls out of audit's sight is warned about, once each: an
+# io_uring, a clone with CLONE_UNTRACED (made to fail: CLONE_SIGHAND without CLONE_VM)
+"$S" audit fixed -o "$T/esc.txt" -- python3 -c '
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+fd = libc.syscall(425, 8, ctypes.create_string_buffer(120))
+if fd >= 0: os.close(fd)
+for _ in range(2): libc.syscall(56, 0x00800000 | 0x00000800, 0, 0, 0, 0)
+' 2>"$T/esc.err" || fail "audit of a program using io_uring failed"
+[[ $(uname -m) != x86_64 ]] || {
+  grep -q "warning: audit: process [0-9]* set up an io_uring: files it opens or stats through it are not seen" "$T/esc.err" \
+    || { cat "$T/esc.err"; fail "no io_uring warning"; }
+  [[ $(grep -c "CLONE_UNTRACED: that process and its children are not seen" "$T/esc.err") -eq 1 ]] \
+    || { cat "$T/esc.err"; fail "no single CLONE_UNTRACED warning"; }
+}
+
 # f) errors
 expect_fail 2 "audit: missing '-- PROG" "$S" audit fixed
 expect_fail 1 "stack 'nope' is not installed" "$S" audit nope -- true

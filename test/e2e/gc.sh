@@ -1,6 +1,7 @@
 # gc removes what dead processes left (staging, removal dirs, incomplete
-# stacks) and, with --older-than, old stacks; never a live process's staging,
-# a stack whose lock is held, or a fresh stack. --dry-run removes nothing.
+# stacks) and, with --older-than, old stacks; never a staging directory or a
+# stack whose lock is held (whatever the pid in its name says), or a fresh
+# stack. --dry-run removes nothing. --older-than takes 0 to 100000 days only.
 source "$(dirname "$0")/lib.bash"
 need_tool flock
 mkdir -p "$T/a" "$T/b"; echo a >"$T/a/f"; echo b >"$T/b/f"
@@ -14,9 +15,11 @@ json.dump(r, open(p, "w"))
 PY
 dead=$(sh -c 'echo $$')   # a process that has exited
 mkdir -p "$u/.staging-x-0123456789ab-$dead/sub" "$u/.removing-y-0123456789ab-$dead" \
-         "$u/.staging-live-0123456789ab-$$" "$u/half-aaaaaaaaaaaa/.shmstack" "$u/busy-bbbbbbbbbbbb"
+         "$u/.staging-live-bbbbbbbbbbbb-$dead" "$u/half-aaaaaaaaaaaa/.shmstack" "$u/busy-bbbbbbbbbbbb"
 mkdir -p "$u/.locks"
-# hold busy's lock from one process (the subshell becomes sleep), so killing it releases it
+# hold busy's lock from one process (the subshell becomes sleep), so killing it releases it;
+# .staging-live-... works under that lock, so it is live although its pid is not
+# (as for an install in another PID namespace)
 ( exec 9>"$u/.locks/bbbbbbbbbbbb.lock"; flock 9; exec sleep 60 ) >/dev/null 2>&1 & holder=$!
 sleep 0.3
 
@@ -25,10 +28,11 @@ sleep 0.3
 [[ -d $u/.staging-x-0123456789ab-$dead && -d $u/half-aaaaaaaaaaaa ]] || fail "--dry-run removed something"
 
 "$S" gc >"$T/gc"
-grep -q "^removed $u/.staging-x-0123456789ab-$dead (left by process $dead, which is gone)" "$T/gc" || { cat "$T/gc"; fail "dead staging"; }
+grep -q "^removed $u/.staging-x-0123456789ab-$dead (an abandoned install (its stack's lock is free))" "$T/gc" \
+  || { cat "$T/gc"; fail "dead staging"; }
 grep -q "^removed $u/.removing-y-0123456789ab-$dead " "$T/gc" || fail "dead removal dir"
 grep -q "^removed $u/half-aaaaaaaaaaaa (incomplete install" "$T/gc" || fail "incomplete stack"
-[[ -d $u/.staging-live-0123456789ab-$$ ]] || fail "removed a live process's staging"
+[[ -d $u/.staging-live-bbbbbbbbbbbb-$dead ]] || fail "removed a staging directory whose lock is held"
 [[ -d $u/busy-bbbbbbbbbbbb ]] || fail "removed a stack whose lock is held"
 [[ -d $a && -d $b ]] || fail "removed complete stacks without --older-than"
 [[ -z $(compgen -G "$u/.removing-*") ]] || fail "gc left its own removal directories"
@@ -37,5 +41,8 @@ grep -q "^removed $u/half-aaaaaaaaaaaa (incomplete install" "$T/gc" || fail "inc
 grep -q "^removed $b (installed 40 days ago)" "$T/old" || { cat "$T/old"; fail "old stack not removed"; }
 [[ ! -e $b && -d $a ]] || fail "--older-than removed the wrong stack"
 kill "$holder" 2>/dev/null || true; wait "$holder" 2>/dev/null || true
-expect_fail 2 "gc: --older-than wants a number of days >= 0" "$S" gc --older-than=-1
+for days in -1 1e20 inf nan -nan 100001; do
+  expect_fail 2 "gc: --older-than wants a number of days from 0 to 100000" "$S" gc --older-than="$days"
+done
+[[ -d $a ]] || fail "a rejected --older-than removed a stack"
 echo "gc ok"

@@ -65,6 +65,23 @@ refused manifest-bytes-under "the archive holds more file data than its manifest
 refused manifest-entries-under "the archive holds more entries than its manifest declares \(2\)"
 check manifest-bytes-over "cannot install '$T/h/manifest-bytes-over.tar': the archive is incomplete: [0-9]+ of [0-9]+ entries, [0-9]+ of [0-9]+ bytes"
 check manifest-disk-huge "not enough space for stack 'src' in '$ROOT/shmstack-$U'"
+refused manifest-disk-under "the archive's files take more memory than its manifest declares \([0-9]+ bytes in whole pages\)"
+# Sizes that contradict each other or their types: refused before anything is written.
+invalid() { check "manifest-$1" "invalid manifest in '$T/h/manifest-$1.tar': $2"; }
+invalid disk-zero "'disk_bytes' \(0\) is less than 'bytes' \([0-9]+\)"
+invalid disk-odd "'disk_bytes' \([0-9]+\) is not a whole number of 4096-byte pages"
+invalid disk-over "'disk_bytes' \([0-9]+\) is more than [0-9]+ entries holding [0-9]+ bytes can take"
+invalid entries-wrap "'entries' is 18446744073709551615, more than 281474976710656"
+invalid format-wrap "format 4294967297 is not supported by this shmstack \(reads format 1\)"
+
+# Text fields reach the terminal with their controls escaped, in info and list.
+"$S" info "$T/h/manifest-strings.tar" >"$T/info"
+"$S" unpack -q "$T/h/manifest-strings.tar" >/dev/null
+"$S" list >>"$T/info"
+! LC_ALL=C grep -q $'[\x01-\x09\x0b-\x1f\x7f]\|\xc2[\x80-\x9f]' "$T/info" || { cat -v "$T/info"; fail "a control character reached the terminal"; }
+grep -q '^source:      /x\\x1b\[2J\\x0aforged: line$' "$T/info" || { cat -v "$T/info"; fail "info: source not escaped"; }
+! grep -q '^forged' "$T/info" || fail "a forged line"
+"$S" rm src
 
 # Sanitised, not refused: setuid/setgid stripped; sticky kept on directories only.
 dest=$("$S" unpack -q "$T/h/modes.tar")

@@ -85,11 +85,25 @@ header_only(os.path.join(out, "bomb.tar"), "bomb.bin", 100 << 30, b"\0" * 512)
 if len(sys.argv) > 2:
     with tarfile.open(sys.argv[2]) as src:
         manifest = json.loads(src.extractfile(src.getmembers()[0]).read())
+    page = lambda n: (n + 4095) // 4096 * 4096
+    b, e = manifest["bytes"], manifest["entries"]
     lies = {
-        "bytes-under": {"bytes": manifest["bytes"] // 2},
-        "bytes-over": {"bytes": manifest["bytes"] * 2},
-        "entries-under": {"entries": 2},
-        "disk-huge": {"disk_bytes": 1 << 50},
+        # (disk_bytes kept consistent, so that extraction is what catches them)
+        "bytes-under": {"bytes": b // 2, "disk_bytes": page(b // 2) + e * 4096},
+        "bytes-over": {"bytes": b * 2, "disk_bytes": page(b * 2) + e * 4096},
+        "entries-under": {"entries": 2, "disk_bytes": page(b) + 2 * 4096},
+        "disk-huge": {"bytes": 1 << 50, "disk_bytes": 1 << 50},
+        # sizes that contradict each other or their types
+        "disk-zero": {"disk_bytes": 0},
+        "disk-odd": {"disk_bytes": manifest["disk_bytes"] + 1},
+        "disk-over": {"disk_bytes": page(b) + e * 4096 + 4096},
+        "entries-wrap": {"entries": (1 << 64) - 1},
+        "format-wrap": {"format": (1 << 32) + 1},
+        # consistent, but less memory than the files take (each file is whole pages)
+        "disk-under": {"disk_bytes": page(b)},
+        # text that would clear the screen, set the title, forge lines (a C1 CSI too)
+        "strings": {"source": "/x\x1b[2J\nforged: line", "host": "h\x1b]0;title\x07", "tool": "t\u009b31m",
+                    "created": "\r2024"},
     }
     for name, lie in lies.items():
         write_lying(sys.argv[2], os.path.join(out, "manifest-" + name + ".tar"), lie)

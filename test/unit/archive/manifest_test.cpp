@@ -146,7 +146,8 @@ TEST_CASE("parse_manifest fills defaults for optional fields") {
   CHECK(m.name == "numpy");
   CHECK(m.entries == 3);
   CHECK(m.bytes == 5000);
-  CHECK(m.disk_bytes == 5000);
+  CHECK(m.disk_bytes == 8192 + 3 * 4096);  // the most 3 entries holding 5000 bytes can take
+  CHECK(shmstack::manifest_size_problem(m).empty());
   CHECK(m.activation.kind == "plain");
   CHECK(m.activation.path.empty());
   CHECK_FALSE(m.synthesized);
@@ -248,6 +249,36 @@ TEST_CASE("parse_manifest rejects an unknown format number") {
   CHECK(rejection(valid_json_with("format", "3")).find("format 3") != std::string::npos);
   rejection(valid_json_with("format", "0"));
   rejection(valid_json_with("format", "\"1\""));
+}
+
+TEST_CASE("parse_manifest reads counts at full width and bounds them") {
+  CHECK(rejection(valid_json_with("format", "4294967297")).find("format 4294967297") != std::string::npos);
+  CHECK(rejection(valid_json_with("entries", "18446744073709551615")) ==
+        "'entries' is 18446744073709551615, more than 281474976710656");
+  CHECK(rejection(valid_json_with("bytes", "1152921504606846977")).rfind("'bytes' is ", 0) == 0);
+  CHECK(rejection(valid_json_with("disk_bytes", "18446744073709551615")).rfind("'disk_bytes' is ", 0) == 0);
+  rejection(valid_json_with("entries", "18446744073709551616"));  // past uint64: a float to nlohmann
+}
+
+TEST_CASE("manifest_size_problem holds disk_bytes to bytes and entries") {
+  Manifest m = full_manifest();  // 123456 entries, 2^40 + 3 bytes, 2^40 + 4096 on disk
+  CHECK(shmstack::manifest_size_problem(m).empty());
+  m.disk_bytes = 0;
+  CHECK(shmstack::manifest_size_problem(m) == "'disk_bytes' (0) is less than 'bytes' (1099511627779)");
+  m.disk_bytes = (std::uint64_t{1} << 40) + 4097;
+  CHECK(shmstack::manifest_size_problem(m).find("not a whole number of 4096-byte pages") != std::string::npos);
+  m.disk_bytes = shmstack::most_disk_bytes(m);
+  CHECK(shmstack::manifest_size_problem(m).empty());
+  m.disk_bytes += 4096;
+  CHECK(shmstack::manifest_size_problem(m).find("is more than 123456 entries holding") != std::string::npos);
+  Manifest empty;
+  CHECK(shmstack::manifest_size_problem(empty).empty());
+  // found by manifest_fuzzer: no disk_bytes, counts at their bounds
+  Manifest most = shmstack::parse_manifest(
+      R"({"format": 1, "name": "x", "id": "00000000000000ff", "entries": 281474976710656, "bytes": 1152921504606846976})",
+      "x");
+  CHECK(most.disk_bytes == shmstack::kMaxStackBytes);
+  CHECK(shmstack::manifest_size_problem(most).empty());
 }
 
 TEST_CASE("parse_manifest rejects an invalid stack name") {
@@ -423,4 +454,19 @@ TEST_CASE("utc_now_iso8601 is an ISO 8601 UTC time") {
   CHECK(has_shape(shmstack::utc_now_iso8601(), "9999-99-99T99:99:99Z"));
   CHECK_FALSE(has_shape("2024-01-02 03:04:05Z", "9999-99-99T99:99:99Z"));
   CHECK_FALSE(has_shape("0123456789abcdeF", kHex16));
+}
+
+TEST_CASE("is_utf8 and manifest_text_problem name the field that is not UTF-8") {
+  CHECK(shmstack::is_utf8("plain é € 𝄞"));
+  CHECK_FALSE(shmstack::is_utf8("d\xff"));
+  CHECK_FALSE(shmstack::is_utf8("\xc3"));          // cut short
+  CHECK_FALSE(shmstack::is_utf8("\xc0\xaf"));      // overlong
+  CHECK_FALSE(shmstack::is_utf8("\xed\xa0\x80"));  // a surrogate
+  Manifest m = full_manifest();
+  CHECK(shmstack::manifest_text_problem(m).empty());
+  m.relocation.files = {"ok", "bad\xfe"};
+  CHECK(shmstack::manifest_text_problem(m).rfind("'relocate.files' ", 0) == 0);
+  m.relocation.files.clear();
+  m.source = "/x\xff";
+  CHECK(shmstack::manifest_text_problem(m).rfind("'source' ", 0) == 0);
 }

@@ -150,3 +150,11 @@ TEST_CASE("quote_entry abbreviates a long archive name and says how long it was"
   CHECK(quoted == "'Sxxxxxxxxx...xxxxxxxxxE' (5000 bytes)");
   CHECK(shmstack::quote_entry("bad\nname", 20) == "'bad\\x0aname'");
 }
+
+TEST_CASE("printable escapes C0 and C1 controls, DEL and backslashes, and keeps other UTF-8") {
+  CHECK(shmstack::printable("plain /path é") == "plain /path é");
+  CHECK(shmstack::printable("a\x1b[2J\nb") == "a\\x1b[2J\\x0ab");
+  CHECK(shmstack::printable("x\x7f\\y") == "x\\x7f\\\\y");
+  CHECK(shmstack::printable("t\xc2\x9b" "31m") == "t\\u009b31m");
+  CHECK(shmstack::printable("\xc2\xa0") == "\xc2\xa0");  // a no-break space is text
+}
