@@ -72,7 +72,7 @@ invalid disk-zero "'disk_bytes' \(0\) is less than 'bytes' \([0-9]+\)"
 invalid disk-odd "'disk_bytes' \([0-9]+\) is not a whole number of 4096-byte pages"
 invalid disk-over "'disk_bytes' \([0-9]+\) is more than [0-9]+ entries holding [0-9]+ bytes can take"
 invalid entries-wrap "'entries' is 18446744073709551615, more than 281474976710656"
-invalid format-wrap "format 4294967297 is not supported by this shmstack \(reads format 1\)"
+invalid format-wrap "format 4294967297 is not supported by this shmstack \(reads formats 1 to 2\)"
 
 # Text fields reach the terminal with their controls escaped, in info and list.
 "$S" info "$T/h/manifest-strings.tar" >"$T/info"
