@@ -67,7 +67,7 @@ InstalledStack resolve_archive(const UserRoot& root, const std::string& key) {
   std::optional<InstalledStack> earlier;
   for (InstalledStack& s : root.list()) {
     bool from_here = s.record.archive == resolved || s.record.archive_given == absolute;
-    if (from_here && (!earlier || s.record.installed_epoch > earlier->record.installed_epoch)) earlier = std::move(s);
+    if (from_here && (!earlier || installed_later(s.record, earlier->record))) earlier = std::move(s);
   }
   if (earlier)
     throw Error("stack archive " + quote(key) + " changed since it was installed on " + host_name(),

@@ -10,14 +10,14 @@
 #include <cstdlib>
 #include <ctime>
 
+#include "archive/tar_reader.hpp"
+#include "archive/walk.hpp"
 #include "base/error.hpp"
 #include "base/log.hpp"
-#include "install/extractor.hpp"
 #include "base/path_check.hpp"
 #include "base/progress.hpp"
 #include "base/spawn.hpp"
-#include "archive/tar_reader.hpp"
-#include "archive/walk.hpp"
+#include "install/extractor.hpp"
 
 namespace shmstack {
 namespace {
@@ -170,7 +170,10 @@ InstallResult install_archive(ByteSource& source, const Manifest& fallback, cons
   record.via = options.via;
   if (const char* job = std::getenv("SLURM_JOB_ID")) record.job_id = job;
   record.installed = utc_now_iso8601();
-  record.installed_epoch = static_cast<std::int64_t>(std::time(nullptr));
+  timespec now{};
+  ::clock_gettime(CLOCK_REALTIME, &now);
+  record.installed_epoch = now.tv_sec;
+  record.installed_ns = std::int64_t{now.tv_sec} * 1'000'000'000 + now.tv_nsec;
   record.host = host_name();
   // A conda-pack archive: conda-unpack must run where the environment finally
   // lives, so the stack is renamed into place first and only counts as

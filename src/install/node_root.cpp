@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 #include <thread>
+#include <utility>
 
 #include "base/cancel.hpp"
 #include "base/dir_walk.hpp"
@@ -199,7 +200,7 @@ std::optional<InstalledStack> UserRoot::resolve(const std::string& key) const {
   std::optional<InstalledStack> best;
   for (InstalledStack& s : list()) {
     if (!stack_matches(s, key, absolute_key)) continue;
-    if (!best || s.record.installed_epoch > best->record.installed_epoch) best = std::move(s);
+    if (!best || installed_later(s.record, best->record)) best = std::move(s);
   }
   return best;
 }
@@ -480,6 +481,10 @@ void remove_tree(int dirfd, const std::string& name, const std::string& shown) {
   if (::unlinkat(dirfd, name.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT) throw_errno("cannot remove", shown);
 }
 
+bool installed_later(const InstallRecord& a, const InstallRecord& b) {
+  return std::pair(a.installed_epoch, a.installed_ns) > std::pair(b.installed_epoch, b.installed_ns);
+}
+
 std::string to_json(const InstallRecord& r) {
   nlohmann::ordered_json j;
   j["archive"] = r.archive;
@@ -488,6 +493,7 @@ std::string to_json(const InstallRecord& r) {
   j["via"] = r.via;
   j["installed"] = r.installed;
   j["installed_epoch"] = r.installed_epoch;
+  j["installed_ns"] = r.installed_ns;
   j["host"] = r.host;
   return j.dump(2) + "\n";
 }
@@ -502,6 +508,7 @@ InstallRecord parse_install_record(const std::string& text, const std::string& w
     r.via = j.value("via", "");
     r.installed = j.value("installed", "");
     r.installed_epoch = j.value("installed_epoch", std::int64_t{0});
+    r.installed_ns = j.value("installed_ns", std::int64_t{0});
     r.host = j.value("host", "");
   } catch (const nlohmann::json::exception& e) {
     throw Error("invalid install record in " + where, e.what());

@@ -54,8 +54,13 @@ struct InstallRecord {
   std::string via;  // the command that installed it: unpack, bcast, slurm prolog, slurm task-prolog
   std::string installed;  // UTC ISO 8601
   std::int64_t installed_epoch = 0;
+  std::int64_t installed_ns = 0;  // the same instant in nanoseconds; 0 in records written before it
   std::string host;
 };
+
+// True when `a` was installed after `b`: two installs in one second are told
+// apart by their nanoseconds (a record without them counts as the second's start).
+bool installed_later(const InstallRecord& a, const InstallRecord& b);
 
 struct InstalledStack {
   std::string dir_name;

@@ -49,6 +49,23 @@ grep -q "link/a.tar.lz4: same stack already in .*(same files, contents and setti
 # A gone archive still resolves from the records; a name too.
 rm "$T/a.tar.lz4"
 [[ $("$S" exec "$T/a.tar.lz4" -- python3 -m pkg.run) == two ]] || fail "exec of a removed archive"
+# Two installs from one path within one second: the later by nanoseconds is used,
+# whichever sorts first (CI once took the older one when both had one epoch second).
+same_second() {  # same_second NEWER OLDER: both records in one second, NEWER 1 ns later
+  python3 - "$@" <<'PY'
+import json, sys
+for path, ns in ((sys.argv[1], 1_700_000_000_000_000_001), (sys.argv[2], 1_700_000_000_000_000_000)):
+    p = path + "/.shmstack/install.json"; r = json.load(open(p))
+    r["installed_epoch"], r["installed_ns"] = 1_700_000_000, ns
+    json.dump(r, open(p, "w"))
+PY
+}
+u="$ROOT/shmstack-$(id -u)"
+b=$(id_of "$T/b.tar.lz4")
+same_second "$u/idt-${b:0:12}" "$u/idt-${a:0:12}"
+[[ $("$S" exec "$T/a.tar.lz4" -- python3 -m pkg.run) == two ]] || fail "same second: not the later install (two)"
+same_second "$u/idt-${a:0:12}" "$u/idt-${b:0:12}"
+[[ $("$S" exec "$T/a.tar.lz4" -- python3 -m pkg.run) == one ]] || fail "same second: not the later install (one)"
 
 # A format 1 archive (made by shmstack 0.1.0 before ids covered contents) installs, under an id mixed with its settings.
 "$S" unpack -q "$E2E_DIR/../../fuzz/corpus/stack.tar.lz4" >/dev/null
