@@ -35,6 +35,14 @@ done
 "$S" info "$T/by-gzip.tar.gz" | grep -q "synthesized" || fail "info does not say the manifest is synthesized"
 # A foreign archive keeps its identity: installing it again is a no-op.
 "$S" unpack -v "$T/by-gzip.tar.gz" 2>&1 >/dev/null | grep -q "already installed" || fail "foreign archive reinstalled"
+# list's MEMORY of a foreign archive is what its files take in whole pages, not
+# the compressed archive's size (3 MB of zeros compress to ~3 KB here).
+mkdir "$T/squeezed"; dd if=/dev/zero of="$T/squeezed/big.bin" bs=1000 count=3000 status=none
+tar -C "$T/squeezed" -czf "$T/squeezed.tar.gz" .
+"$S" unpack -q "$T/squeezed.tar.gz" >/dev/null
+mem=$("$S" list --json | python3 -c 'import json,sys; print([s for s in json.load(sys.stdin) if s["name"] == "squeezed"][0]["memory_bytes"])')
+((mem >= 3000000 && mem < 3000000 + 4 * 4096)) || fail "list says a foreign archive takes $mem bytes of memory, not ~3 MB"
+"$S" rm squeezed
 # A sparse entry larger than a writer's range (GNU tar --sparse): its data comes
 # in pieces with holes between them, written at their offsets; holes read as zeros.
 mkdir "$T/sparse"
