@@ -17,11 +17,17 @@
 
 namespace shmstack {
 
-bool is_excluded(const std::string& relative_path, const std::vector<std::string>& patterns) {
+bool is_excluded(const std::string& relative_path, bool is_directory, const std::vector<std::string>& patterns) {
   std::size_t slash = relative_path.rfind('/');
   const char* base = relative_path.c_str() + (slash == std::string::npos ? 0 : slash + 1);
-  for (const std::string& pattern : patterns) {
+  for (std::string pattern : patterns) {
+    // As in .gitignore: a trailing '/' means "a directory", a leading one
+    // "from DIR's top"; a '/' anywhere else also matches from the top.
+    bool directories_only = pattern.size() > 1 && pattern.back() == '/';
+    if (directories_only) pattern.pop_back();
+    if (directories_only && !is_directory) continue;
     bool whole = pattern.find('/') != std::string::npos;
+    if (pattern.size() > 1 && pattern.front() == '/') pattern.erase(0, 1);
     if (fnmatch(pattern.c_str(), whole ? relative_path.c_str() : base, 0) == 0) return true;
   }
   return false;
@@ -35,9 +41,9 @@ class Walker : public DirVisitor {
       : root_(std::move(root)), excludes_(excludes), limits_(limits) {}
 
   bool visit(int dirfd, const std::string& name, const std::string& path) override {
-    if (is_excluded(path, excludes_)) return false;
     struct stat st{};
     if (::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) throw_errno("cannot stat", shown(path));
+    if (is_excluded(path, S_ISDIR(st.st_mode), excludes_)) return false;
     WalkEntry e;
     e.path = path;
     e.mode = st.st_mode & 07777;

@@ -30,10 +30,11 @@ struct WalkEntry {
   std::string link;  // symlink target, or the first path of a hard link
 };
 
-// Exclusion: a pattern with a '/' is matched (fnmatch) against the whole
-// relative path, one without against each entry's own name; an excluded
-// directory is not descended into.
-bool is_excluded(const std::string& relative_path, const std::vector<std::string>& patterns);
+// Exclusion, as in .gitignore: a pattern with a '/' is matched (fnmatch)
+// against the whole relative path, one without against each entry's own name;
+// a trailing '/' matches directories only ("tests/"), a leading one anchors
+// at the top ("/build"); an excluded directory is not descended into.
+bool is_excluded(const std::string& relative_path, bool is_directory, const std::vector<std::string>& patterns);
 
 struct WalkLimits {
   // Entries deeper than this many levels are not listed (1: the top only).

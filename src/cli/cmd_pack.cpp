@@ -59,8 +59,8 @@ int cmd_pack(const Args& args) {
       ("level", po::value(&level)->value_name("L"),
        "LZ4 level: 1 fast (default), 3-12 high compression, negative = faster")
       ("exclude", po::value(&excludes)->composing()->value_name("GLOB"),
-       "skip matching entries (repeatable); a GLOB with '/' matches the relative path, "
-       "otherwise each name")
+       "skip matching entries (repeatable), as .gitignore does: a GLOB with '/' matches the "
+       "relative path, otherwise each name; 'tests/' only directories, '/build' only at the top")
       ("old-prefix", po::value(&old_prefixes)->composing()->value_name("PREFIX"),
        "the tree was built or installed in PREFIX and copied to DIR: relocate what names PREFIX "
        "as what names DIR (repeatable)")

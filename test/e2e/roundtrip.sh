@@ -54,6 +54,12 @@ no_leftovers
 dest=$("$S" unpack "$T/c.tar.lz4")
 [[ ! -e $dest/pkg/sub/exactly-1MiB.bin && ! -e "$dest/odd dir ü" && -e $dest/pkg/sub/seq.txt ]] || fail "--exclude not honoured"
 [[ $(basename "$dest") == src-* ]] || fail "default name is not the directory's name"
+# As in .gitignore: 'deeper/' excludes the directory, not a file of that name; '/empty' only at the top.
+mkdir "$T/src2"; cp -a "$T/src/pkg" "$T/src2/"; echo f >"$T/src2/deeper"; mkdir -p "$T/src2/empty" "$T/src2/pkg/empty"
+"$S" pack "$T/src2" -o "$T/d.tar.lz4" --exclude 'deeper/' --exclude '/empty' -q
+dest=$("$S" unpack "$T/d.tar.lz4")
+[[ ! -e $dest/pkg/sub/deeper && -f $dest/deeper && ! -e $dest/empty && -d $dest/pkg/empty ]] ||
+  fail "--exclude 'deeper/' or '/empty' not read as .gitignore does: $(cd "$dest" && find . -name deeper -o -name empty)"
 # Many small files, the smallest chunk pool (-j 1: 4 chunks) and the default:
 # files are written straight from the decoded chunks, which must neither run
 # out (deadlock) nor be reused before the files in them are written.

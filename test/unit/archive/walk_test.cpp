@@ -154,17 +154,31 @@ TEST_CASE("walk_tree without excludes lists everything") {
 
 TEST_CASE("is_excluded matches a pattern with '/' against the path, otherwise the name") {
   const std::vector<std::string> patterns = {"*.o", "cache", "b/sub"};
-  CHECK(shmstack::is_excluded("x.o", patterns));
-  CHECK(shmstack::is_excluded("deep/down/x.o", patterns));
-  CHECK(shmstack::is_excluded("cache", patterns));
-  CHECK(shmstack::is_excluded("a/b/cache", patterns));
-  CHECK(shmstack::is_excluded("b/sub", patterns));
-  CHECK_FALSE(shmstack::is_excluded("d/sub", patterns));
-  CHECK_FALSE(shmstack::is_excluded("x/b/sub", patterns));
-  CHECK_FALSE(shmstack::is_excluded("sub", patterns));
-  CHECK_FALSE(shmstack::is_excluded("cache2", patterns));
-  CHECK_FALSE(shmstack::is_excluded("x.oo", patterns));
-  CHECK_FALSE(shmstack::is_excluded("anything", {}));
+  CHECK(shmstack::is_excluded("x.o", false, patterns));
+  CHECK(shmstack::is_excluded("deep/down/x.o", false, patterns));
+  CHECK(shmstack::is_excluded("cache", false, patterns));
+  CHECK(shmstack::is_excluded("a/b/cache", false, patterns));
+  CHECK(shmstack::is_excluded("b/sub", false, patterns));
+  CHECK_FALSE(shmstack::is_excluded("d/sub", false, patterns));
+  CHECK_FALSE(shmstack::is_excluded("x/b/sub", false, patterns));
+  CHECK_FALSE(shmstack::is_excluded("sub", false, patterns));
+  CHECK_FALSE(shmstack::is_excluded("cache2", false, patterns));
+  CHECK_FALSE(shmstack::is_excluded("x.oo", false, patterns));
+  CHECK_FALSE(shmstack::is_excluded("anything", false, {}));
+}
+
+TEST_CASE("is_excluded reads a trailing '/' as 'a directory' and a leading one as 'from the top'") {
+  const std::vector<std::string> patterns = {"tests/", "/build", "/docs/api/", "/"};
+  CHECK(shmstack::is_excluded("tests", true, patterns));
+  CHECK(shmstack::is_excluded("pkg/tests", true, patterns));
+  CHECK_FALSE(shmstack::is_excluded("pkg/tests", false, patterns));  // a file named tests
+  CHECK(shmstack::is_excluded("build", true, patterns));
+  CHECK(shmstack::is_excluded("build", false, patterns));
+  CHECK_FALSE(shmstack::is_excluded("pkg/build", true, patterns));
+  CHECK(shmstack::is_excluded("docs/api", true, patterns));
+  CHECK_FALSE(shmstack::is_excluded("x/docs/api", true, patterns));
+  CHECK_FALSE(shmstack::is_excluded("docs/api", false, patterns));
+  CHECK_FALSE(shmstack::is_excluded("anything", true, patterns));  // "/" alone matches nothing
 }
 
 TEST_CASE("a hard link whose first path is excluded stays a file") {
