@@ -1,14 +1,17 @@
 #include <clocale>
 #include <cstring>
 #include <iostream>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/cancel.hpp"
-#include "cli/commands.hpp"
-#include "cli/eval_guard.hpp"
 #include "base/error.hpp"
 #include "base/log.hpp"
 #include "base/version.hpp"
+#include "cli/cli_support.hpp"
+#include "cli/commands.hpp"
+#include "cli/eval_guard.hpp"
 
 namespace shmstack::cli {
 namespace {
@@ -77,7 +80,9 @@ int run(int argc, char** argv) {
         return code;
       }
     }
-    throw UsageError("unknown command " + quote(first));
+    std::vector<std::string> names;
+    for (const Command& c : kCommands) names.emplace_back(c.name);
+    throw UsageError("unknown command " + quote(first) + did_you_mean(std::string(first), names));
   } catch (const UsageError& e) {
     print_eval_failure();
     log::error("%s", e.what());

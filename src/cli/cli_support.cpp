@@ -2,8 +2,8 @@
 
 #include <sched.h>
 
-#include <cctype>
 #include <algorithm>
+#include <cctype>
 #include <iostream>
 #include <sstream>
 #include <thread>
@@ -30,6 +30,52 @@ std::string help_text(const CommandSpec& spec, const po::options_description& op
   return out.str();
 }
 
+namespace {
+
+// Levenshtein distance (words are a few letters long).
+std::size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      std::size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+// "STACK" for the first positional argument's name (the usage line's word).
+std::string positional_word(const po::positional_options_description& positional) {
+  std::string word = positional.max_total_count() > 0 ? positional.name_for_position(0) : "argument";
+  for (char& c : word) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return word;
+}
+
+}  // namespace
+
+std::string did_you_mean(const std::string& word, const std::vector<std::string>& choices) {
+  std::string best;
+  std::size_t best_distance = 3, prefixes = 0;
+  std::string prefix_of;
+  for (const std::string& choice : choices) {
+    if (word.size() >= 2 && choice.compare(0, word.size(), word) == 0) {
+      ++prefixes;
+      prefix_of = choice;
+    }
+    std::size_t d = edit_distance(word, choice);
+    if (d < best_distance && d < choice.size()) {
+      best_distance = d;
+      best = choice;
+    }
+  }
+  if (best.empty() && prefixes == 1) best = prefix_of;
+  return best.empty() ? "" : "; did you mean '" + best + "'?";
+}
+
 bool parse(const CommandSpec& spec, const std::vector<std::string>& args, po::options_description& options,
            const po::options_description& arguments, const po::positional_options_description& positional,
            po::variables_map& vm) {
@@ -52,6 +98,11 @@ bool parse(const CommandSpec& spec, const std::vector<std::string>& args, po::op
       throw UsageError(std::string(spec.name) + ": missing " + bare + " argument");
     }
     throw UsageError(std::string(spec.name) + ": " + e.what());
+  } catch (const po::too_many_positional_options_error&) {
+    unsigned most = positional.max_total_count();
+    throw UsageError(std::string(spec.name) + ": too many arguments: it takes " +
+                     (most == 1 ? "one " : "at most " + std::to_string(most) + " ") + positional_word(positional) +
+                     " (usage: shmstack " + spec.usage + ")");
   } catch (const po::error& e) {
     throw UsageError(std::string(spec.name) + ": " + e.what());
   }

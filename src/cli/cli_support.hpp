@@ -29,6 +29,10 @@ bool parse(const CommandSpec& spec, const std::vector<std::string>& args, po::op
 
 std::string help_text(const CommandSpec& spec, const po::options_description& options);
 
+// "; did you mean 'unpack'?" when `word` is a likely typo of one of
+// `choices` (at most two edits, or a prefix of exactly one); "" otherwise.
+std::string did_you_mean(const std::string& word, const std::vector<std::string>& choices);
+
 // Default for -j: the cores this process may run on, at most `cap` (more
 // threads only cost memory once LZ4 and the file system are saturated).
 unsigned default_threads(unsigned cap);

@@ -46,7 +46,8 @@ namespace shmstack::cli {
 const CommandSpec kSlurmSpec = {
     "slurm", "slurm task-prolog|prolog|epilog [options]",
     "Install stacks from Slurm's TaskProlog, Prolog and Epilog.",
-    "Commands, run by slurmd (see the README's Slurm section for slurm.conf):\n"
+    "Commands, run by slurmd (set up in slurm.conf: see shmstack(1), FILES, the examples in\n"
+    "PREFIX/share/shmstack/ and doc/slurm.md in the source):\n"
     "  task-prolog  TaskProlog=: installs $SHMSTACK_STACKS (colon-separated archive\n"
     "               paths) once per node and prints 'export' lines for the task\n"
     "  prolog       Prolog= (as root, PrologFlags=Alloc): installs the archives in\n"
@@ -319,7 +320,8 @@ int cmd_slurm(const Args& args) {
               << kSlurmSpec.details << "\n";
     return 0;
   }
-  throw UsageError("slurm: unknown command " + quote(which) + " (task-prolog, prolog or epilog)");
+  throw UsageError("slurm: unknown command " + quote(which) + " (task-prolog, prolog or epilog)" +
+                   did_you_mean(which, {"task-prolog", "prolog", "epilog"}));
 }
 
 }  // namespace shmstack::cli

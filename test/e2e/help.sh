@@ -22,7 +22,14 @@ for hook in task-prolog prolog epilog; do
   grep -q "^Usage: shmstack slurm $hook" "$T/help" || fail "slurm $hook --help has no usage line"
   grep -q -- "--root" "$T/help" || fail "slurm $hook --help misses --root"
 done
-expect_fail 2 "slurm: unknown command 'pro'" "$S" slurm pro
+expect_fail 2 "slurm: unknown command 'pro' \\(task-prolog, prolog or epilog\\); did you mean 'prolog'\\?$" "$S" slurm pro
+# A mistyped command gets a suggestion; one too many arguments says what the command takes.
+expect_fail 2 "^shmstack: error: unknown command 'unpak'; did you mean 'unpack'\\?$" "$S" unpak x
+expect_fail 2 "^shmstack: error: unknown command 'bcats'; did you mean 'bcast'\\?$" "$S" bcats x
+expect_fail 2 "^shmstack: error: unknown command 'frobnicate'$" "$S" frobnicate
+expect_fail 2 "^shmstack: error: info: too many arguments: it takes one STACK \\(usage: shmstack info " "$S" info a.tar.lz4 b.tar.lz4
+"$S" slurm --help | grep -q "doc/slurm.md" || fail "slurm --help does not say where the set-up is described"
+[[ -f $E2E_DIR/../../doc/slurm.md ]] || fail "slurm --help names doc/slurm.md, which is gone"
 "$S" --version | grep -Eq '^shmstack [0-9]+\.[0-9]+\.[0-9]+$' || fail "--version"
 rc=0; "$S" 2>"$T/err" || rc=$?
 [[ $rc -eq 2 ]] && grep -q "^Usage: shmstack COMMAND" "$T/err" || fail "no arguments: want the overview on stderr and exit 2"
