@@ -19,9 +19,9 @@ _shmstack_options() {
     env) echo "--shell --root" ;;
     audit) echo "--forbid --json -o --output --top --root" ;;
     bcast | run) echo "-j --threads --print-env --shell --tree --fanout --two-tree --ibcast --chunk-size --ring --level --exclude --old-prefix --root --memory-margin" ;;
-    "slurm task-prolog") echo "-j --threads --root --memory-margin" ;;
-    "slurm prolog") echo "--stacks -j --threads --root --memory-margin --run-conda-unpack" ;;
-    "slurm epilog") echo "--purge-user --root" ;;
+    "slurm task-prolog") echo "-j --threads --root --memory-margin --lock-wait" ;;
+    "slurm prolog") echo "--stacks -j --threads --root --memory-margin --run-conda-unpack --lock-wait" ;;
+    "slurm epilog") echo "--purge-user --root --lock-wait" ;;
   esac
   echo "-h --help -v --verbose"
 }

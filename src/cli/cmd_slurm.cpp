@@ -21,23 +21,27 @@
 // is logged and the hook exits 0. Only what the node cannot do (a missing
 // stack root, becoming the user) fails the Prolog or Epilog. Before dropping
 // privileges, both set aside another user's entry squatting the user's root
-// (slurm/squatted_root.hpp).
+// (slurm/squatted_root.hpp). No hook waits without end for a lock the user's
+// processes hold (another install or removal of the same stack): past
+// --lock-wait it logs whose lock it was and goes on (a hung Prolog or Epilog
+// holds the node, and slurmd drains a node whose hook times out).
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <iostream>
 
 #include "archive/activation.hpp"
+#include "archive/manifest.hpp"
+#include "base/error.hpp"
+#include "base/log.hpp"
+#include "base/progress.hpp"
 #include "cli/cli_support.hpp"
 #include "cli/commands.hpp"
-#include "base/error.hpp"
 #include "install/gc.hpp"
 #include "install/install.hpp"
-#include "base/log.hpp"
-#include "archive/manifest.hpp"
 #include "slurm/job_container.hpp"
 #include "slurm/privileges.hpp"
-#include "base/progress.hpp"
 #include "slurm/slurm_job.hpp"
 #include "slurm/squatted_root.hpp"
 
@@ -118,6 +122,25 @@ InstalledStack install_for_job(const UserRoot& root, const std::string& archive,
   throw Error("cannot install " + quote(archive), "another job's Epilog kept removing it");
 }
 
+// --lock-wait SECONDS: the longest a hook waits, over all its stacks, for
+// locks that other processes of the user hold.
+void add_lock_wait_option(po::options_description& options, unsigned default_seconds) {
+  options.add_options()("lock-wait", po::value<unsigned>()->default_value(default_seconds)->value_name("SECONDS"),
+                        "wait at most this long, over all stacks, while another process installs or removes "
+                        "one (0 to 86400)");
+}
+
+std::chrono::milliseconds lock_wait_from(const po::variables_map& vm, const char* command) {
+  unsigned seconds = vm["lock-wait"].as<unsigned>();
+  if (seconds > 86400) throw UsageError(std::string(command) + ": --lock-wait wants 0 to 86400 seconds");
+  return std::chrono::seconds{seconds};
+}
+
+std::chrono::milliseconds left_until(std::chrono::steady_clock::time_point until) {
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
+  return std::max(left, std::chrono::milliseconds{0});
+}
+
 void identify(const SlurmJob& job, const char* role) {
   log::set_prefix("[" + host_name() + " job " + job.id + " " + role + "] ");
   log::set_verbose(true);
@@ -135,7 +158,9 @@ void set_aside_squatter(const std::string& root, uid_t uid) {
 }
 
 // The Epilog's work, as the job's user.
-void clean_up_after(const std::string& root_path, const std::string& job, bool purge_user) {
+void clean_up_after(const std::string& root_path, const std::string& job, bool purge_user,
+                    std::chrono::milliseconds lock_wait) {
+  auto until = std::chrono::steady_clock::now() + lock_wait;
   UserRoot root(root_path, false);
   if (!root.exists()) return;
   JobRecords records(root);
@@ -148,7 +173,12 @@ void clean_up_after(const std::string& root_path, const std::string& job, bool p
   for (const std::string& dir : doomed) {
     std::optional<InstalledStack> s = root.installed(dir);
     if (!s) continue;
-    StackLock lock(root, s->manifest.id12());
+    StackLock lock(root, s->manifest.id12(), left_until(until));
+    if (!lock.held()) {
+      log::warn("kept %s: %s (gc or a later Epilog removes it)", s->path.c_str(),
+                lock_timeout_reason(lock).c_str());
+      continue;
+    }
     RemovalGuard guard(root, s->manifest.id12());
     if (guard.in_use()) {
       log::warn("kept %s: in use by %s (another job's 'shmstack exec')", s->path.c_str(), guard.holders().c_str());
@@ -197,9 +227,11 @@ int task_prolog(const Args& args) {
                         "decompression threads, and as many file writers (default: all cores, at most 8)");
   add_root_option(options);
   add_memory_margin_option(options);
+  add_lock_wait_option(options, 1800);
   po::variables_map vm;
   if (!parse(kTaskPrologSpec, args, options, {}, {}, vm)) return 0;
   if (install.threads == 0) throw UsageError("slurm task-prolog: -j must be at least 1");
+  install.lock_wait = lock_wait_from(vm, "slurm task-prolog");
   install.root = root_from(vm);
   install.memory_margin = memory_margin_from(vm, "slurm task-prolog");
   try {
@@ -226,8 +258,10 @@ int prolog(const Args& args) {
        "bin/conda-unpack (as the user, time-limited); without it such archives are refused");
   add_root_option(options);
   add_memory_margin_option(options);
+  add_lock_wait_option(options, 300);
   po::variables_map vm;
   if (!parse(kPrologSpec, args, options, {}, {}, vm)) return 0;
+  std::chrono::milliseconds lock_wait = lock_wait_from(vm, "slurm prolog");
   // Code from an archive runs in the root-started Prolog only where the site
   // opted in, with a clean environment (spawn.hpp adds the time limit and the
   // cleanup of what it starts).
@@ -270,8 +304,11 @@ int prolog(const Args& args) {
     UserRoot root(install.root, true);
     PrologResult result;
     try {
-      for (const std::string& archive : stacks)
+      auto until = std::chrono::steady_clock::now() + lock_wait;
+      for (const std::string& archive : stacks) {
+        install.lock_wait = left_until(until);
         result.stacks.push_back(install_for_job(root, archive, install, job.id).dir_name);
+      }
     } catch (const Error& e) {
       result.error = e.what();
       log::error("%s", result.error.c_str());
@@ -287,8 +324,10 @@ int epilog(const Args& args) {
   po::options_description options("Options");
   options.add_options()("purge-user", "also remove the user's other stacks that no other job claims");
   add_root_option(options);
+  add_lock_wait_option(options, 30);
   po::variables_map vm;
   if (!parse(kEpilogSpec, args, options, {}, {}, vm)) return 0;
+  std::chrono::milliseconds lock_wait = lock_wait_from(vm, "slurm epilog");
 
   SlurmJob job = job_from_environment(current_environment(), true);
   identify(job, "epilog");
@@ -298,7 +337,7 @@ int epilog(const Args& args) {
   become_user(job.uid, job.gid);
   // From here on every file is the user's: nothing fails the Epilog (see prolog).
   try {
-    clean_up_after(root_path, job.id, vm.count("purge-user") > 0);
+    clean_up_after(root_path, job.id, vm.count("purge-user") > 0, lock_wait);
   } catch (const Error& e) {
     log::error("%s (the node stays up)", e.what());
   }

@@ -1,6 +1,7 @@
 #include "install/gc.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <ctime>
 #include <limits>
@@ -56,14 +57,14 @@ std::vector<GcItem> collect_garbage(const UserRoot& root, std::optional<std::int
       }
       // Work on this id holds its lock from start to end: free means abandoned,
       // whichever PID namespace the process that made it lived in.
-      StackLock lock(root, id12, false);
+      StackLock lock(root, id12, std::chrono::milliseconds{0});
       if (lock.held()) remove(name, removal ? "an abandoned removal (its stack's lock is free)"
                                             : "an abandoned install (its stack's lock is free)");
       continue;
     }
     std::string id12 = stack_dir_id(name);
     if (name[0] == '.' || id12.empty()) continue;  // not ours to judge
-    StackLock lock(root, id12, false);
+    StackLock lock(root, id12, std::chrono::milliseconds{0});
     if (!lock.held()) continue;  // being installed or removed right now
     // Decided under the lock: an install cannot complete meanwhile.
     std::optional<InstalledStack> stack = root.installed(name);

@@ -82,7 +82,10 @@ InstallResult install_archive(ByteSource& source, const Manifest& fallback, cons
     return false;
   };
   if (present()) return result;
-  StackLock lock(root, manifest.id12());
+  StackLock lock(root, manifest.id12(), options.lock_wait);
+  if (!lock.held())
+    throw Error("cannot install stack " + quote(manifest.name) + " on " + host_name(),
+                "another process is installing or removing it: " + lock_timeout_reason(lock));
   if (present()) return result;  // another process installed it while we waited
   // A directory under the final name without install.json is a leftover of an
   // install that died after renaming (conda-unpack): we hold the lock, clear it.

@@ -25,9 +25,9 @@
 
 #include "archive/byte_source.hpp"
 #include "archive/manifest.hpp"
+#include "archive/tar_reader.hpp"
 #include "install/memory_cgroup.hpp"
 #include "install/node_root.hpp"
-#include "archive/tar_reader.hpp"
 
 namespace shmstack {
 
@@ -51,6 +51,9 @@ struct InstallOptions {
   std::chrono::seconds conda_unpack_timeout = default_conda_unpack_timeout();
   std::vector<std::string> conda_unpack_environment;  // empty: this process's
   MemoryMargin memory_margin;  // free memory to leave in the caller's memory cgroup (memory_cgroup.hpp)
+  // How long to wait while another process installs or removes the same
+  // stack; past it the install fails naming the holder (the Slurm hooks).
+  std::chrono::milliseconds lock_wait = kWaitForever;
 };
 
 // Where an install's time went (-v): the parser's thread, and each pool's

@@ -226,23 +226,28 @@ void UserRoot::check_space(const Manifest& manifest) const {
                 "needs " + std::to_string(manifest.entries) + ", " + std::to_string(free.inodes) + " free");
 }
 
-StackLock::StackLock(const UserRoot& root, const std::string& id12, bool wait) {
+StackLock::StackLock(const UserRoot& root, const std::string& id12, std::chrono::milliseconds max_wait) {
   if (::mkdirat(root.fd(), ".locks", 0700) != 0 && errno != EEXIST)
     throw_errno("cannot create", root.path() + "/.locks");
   std::string name = ".locks/" + id12 + ".lock";
+  path_ = root.path() + "/" + name;
   fd_ = ::openat(root.fd(), name.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (fd_ < 0) throw_errno("cannot open lock", root.path() + "/" + name);
+  if (fd_ < 0) throw_errno("cannot open lock", path_);
+  auto start = std::chrono::steady_clock::now();
+  auto deadline = max_wait == kWaitForever ? std::chrono::steady_clock::time_point::max() : start + max_wait;
   for (;;) {
+    auto now = std::chrono::steady_clock::now();
+    waited_ = std::chrono::duration_cast<std::chrono::milliseconds>(now - start);
     if (::flock(fd_, LOCK_EX | LOCK_NB) == 0) {
       held_ = true;
       return;
     }
-    if (errno == EWOULDBLOCK && !wait) return;
     if (errno != EWOULDBLOCK && errno != EINTR) {
       int saved = errno;
       ::close(fd_);
-      throw_system_error("cannot lock " + quote(root.path() + "/" + name), saved);
+      throw_system_error("cannot lock " + quote(path_), saved);
     }
+    if (errno == EWOULDBLOCK && now >= deadline) return;
     try {
       check_cancelled();
     } catch (...) {
@@ -254,6 +259,24 @@ StackLock::StackLock(const UserRoot& root, const std::string& id12, bool wait) {
 }
 
 namespace {
+
+// "pid 123, pid 456": the processes holding a flock of `kind` (READ or WRITE)
+// on the file open as `fd`, from lines like "1: FLOCK  ADVISORY  READ  1234 00:2b:5678 0 EOF".
+std::string flock_holders(int fd, const std::string& kind) {
+  struct stat st{};
+  std::string pids;
+  if (::fstat(fd, &st) != 0) return pids;
+  std::string text = read_small_file(AT_FDCWD, "/proc/locks");
+  std::string inode = ":" + std::to_string(st.st_ino) + " ";
+  for (std::string_view line : split(text, '\n')) {
+    if (line.find("FLOCK") == std::string_view::npos || line.find(inode) == std::string_view::npos) continue;
+    std::vector<std::string_view> words;
+    for (std::string_view w : split(line, ' '))
+      if (!w.empty()) words.push_back(w);
+    if (words.size() > 4 && words[3] == kind) pids += (pids.empty() ? "pid " : ", pid ") + std::string(words[4]);
+  }
+  return pids;
+}
 
 int open_use_lock(const UserRoot& root, const std::string& id12, int flags) {
   if (::mkdirat(root.fd(), ".locks", 0700) != 0 && errno != EEXIST)
@@ -299,21 +322,18 @@ RemovalGuard::~RemovalGuard() {
 }
 
 std::string RemovalGuard::holders() const {
-  struct stat st{};
-  std::string pids;
-  if (::fstat(fd_, &st) == 0) {
-    // Lines like "1: FLOCK  ADVISORY  READ  1234 00:2b:5678 0 EOF".
-    std::string text = read_small_file(AT_FDCWD, "/proc/locks");
-    std::string inode = ":" + std::to_string(st.st_ino) + " ";
-    for (std::string_view line : split(text, '\n')) {
-      if (line.find("FLOCK") == std::string_view::npos || line.find(inode) == std::string_view::npos) continue;
-      std::vector<std::string_view> words;
-      for (std::string_view w : split(line, ' '))
-        if (!w.empty()) words.push_back(w);
-      if (words.size() > 4 && words[3] == "READ") pids += (pids.empty() ? "pid " : ", pid ") + std::string(words[4]);
-    }
-  }
+  std::string pids = flock_holders(fd_, "READ");
   return pids.empty() ? "a running program" : pids;
+}
+
+std::string StackLock::holders() const {
+  std::string pids = held_ ? "" : flock_holders(fd_, "WRITE");
+  return pids.empty() ? "another process" : pids;
+}
+
+std::string lock_timeout_reason(const StackLock& lock) {
+  auto seconds = std::chrono::duration_cast<std::chrono::seconds>(lock.waited()).count();
+  return "waited " + std::to_string(seconds) + " s for " + quote(lock.path()) + ", held by " + lock.holders();
 }
 
 StackLock::~StackLock() {

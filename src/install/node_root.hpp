@@ -25,6 +25,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -106,22 +107,34 @@ class UserRoot {
   int fd_ = -1;
 };
 
+// How long to wait for a stack's lock: the Slurm hooks never wait without end
+// (a hung Prolog or Epilog holds the node), commands run by the user do.
+inline constexpr std::chrono::milliseconds kWaitForever = std::chrono::milliseconds::max();
+
 // An exclusive flock on .locks/<id12>.lock, held for the object's lifetime.
 // Waiting polls so that SIGINT/SIGTERM still stop the process.
 class StackLock {
  public:
-  // Waits for the lock, or with `wait` false, takes it only if it is free
-  // (see held()).
-  StackLock(const UserRoot& root, const std::string& id12, bool wait = true);
+  // Waits for the lock up to `max_wait` (0: takes it only if it is free); see held().
+  StackLock(const UserRoot& root, const std::string& id12, std::chrono::milliseconds max_wait = kWaitForever);
   ~StackLock();
   StackLock(const StackLock&) = delete;
   StackLock& operator=(const StackLock&) = delete;
   bool held() const { return held_; }
+  // "pid 123" (from /proc/locks), or "another process"; for messages when not held.
+  std::string holders() const;
+  const std::string& path() const { return path_; }
+  std::chrono::milliseconds waited() const { return waited_; }
 
  private:
+  std::string path_;
   int fd_ = -1;
   bool held_ = false;
+  std::chrono::milliseconds waited_{0};
 };
+
+// "waited 30 s for PATH, held by pid 123": why a lock was not taken in time.
+std::string lock_timeout_reason(const StackLock& lock);
 
 // A shared flock on .locks/<id12>.use that `exec` takes and leaves open
 // across execve (the descriptor is not close-on-exec), so the program it runs,

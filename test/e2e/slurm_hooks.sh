@@ -94,6 +94,35 @@ if [[ $U -ne 0 ]]; then  # (root is not stopped by mode 000)
 fi
 job 8 "$S" slurm epilog 2>/dev/null || fail "epilog failed"
 
+# A lock held by another of the user's processes (an install that hangs, or a
+# plain 'flock'): no hook waits past --lock-wait; the prolog and epilog log
+# whose lock it is and exit 0, the task is told, the stack is kept.
+id12=$("$S" info --json "$T/a.tar.lz4" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"][:12])')
+mkdir -p "$ROOT/shmstack-$U/.locks"
+( exec 9>"$ROOT/shmstack-$U/.locks/$id12.lock"; flock 9; exec sleep 60 ) >/dev/null 2>&1 & holder=$!
+sleep 0.3
+start=$SECONDS
+job 10 env SLURM_JOB_COMMENT="shmstack=$T/a.tar.lz4" "$S" slurm prolog --lock-wait 1 2>"$T/err" || fail "prolog failed on a held lock"
+grep -q "cannot install stack 'hooks' on .*: another process is installing or removing it: waited 1 s for '$ROOT/shmstack-$U/.locks/$id12.lock', held by pid [0-9][0-9]*" "$T/err" ||
+  { cat "$T/err"; fail "prolog did not say whose lock it waited for"; }
+job 10 "$S" slurm task-prolog >"$T/out" 2>/dev/null && fail "task-prolog ignored the prolog's failure"
+grep -q "^print shmstack: error: the Slurm prolog failed on .*held by pid [0-9][0-9]*" "$T/out" || { cat "$T/out"; fail "the task was not told"; }
+job 11 env SHMSTACK_STACKS="$T/a.tar.lz4" "$S" slurm task-prolog --lock-wait 1 >"$T/out" 2>/dev/null && fail "task-prolog installed past a held lock"
+grep -q "^print shmstack: error: cannot install stack 'hooks'.*held by pid [0-9][0-9]*" "$T/out" || { cat "$T/out"; fail "task-prolog: no reason"; }
+((SECONDS - start < 20)) || fail "the hooks waited $((SECONDS - start)) s on a held lock with --lock-wait 1"
+kill $holder; wait $holder 2>/dev/null || true
+job 12 env SLURM_JOB_COMMENT="shmstack=$T/a.tar.lz4" "$S" slurm prolog 2>/dev/null || fail "prolog failed"
+( exec 9>"$ROOT/shmstack-$U/.locks/$id12.lock"; flock 9; exec sleep 60 ) >/dev/null 2>&1 & holder=$!
+sleep 0.3
+job 12 "$S" slurm epilog --lock-wait 1 2>"$T/err" || fail "epilog failed on a held lock"
+grep -q "kept $ROOT/shmstack-$U/hooks-$id12: waited 1 s for .*, held by pid [0-9][0-9]* (gc or a later Epilog removes it)" "$T/err" ||
+  { cat "$T/err"; fail "epilog did not say why it kept the stack"; }
+[[ -d $ROOT/shmstack-$U/hooks-$id12 ]] || fail "the epilog removed a stack whose lock is held"
+kill $holder; wait $holder 2>/dev/null || true
+job 12 "$S" slurm epilog 2>/dev/null || fail "epilog failed"
+[[ ! -e $ROOT/shmstack-$U/hooks-$id12 ]] || fail "the epilog kept the stack once its lock was free"
+expect_fail 2 "slurm epilog: --lock-wait wants 0 to 86400 seconds" env SLURM_JOB_ID=12 SLURM_JOB_UID=$U SLURM_JOB_GID=$G "$S" slurm epilog --lock-wait 86401
+
 # Out-of-range ids (they once wrapped modulo 2^32: 4294967296 was root).
 expect_fail 1 "SLURM_JOB_UID=4294967296 is out of range \(0 to 4294967294\)" \
   env SLURM_JOB_ID=5 SLURM_JOB_UID=4294967296 SLURM_JOB_GID=0 SLURM_JOB_COMMENT="shmstack=$T/a.tar.lz4" "$S" slurm prolog
