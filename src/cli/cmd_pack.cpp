@@ -25,10 +25,13 @@ const CommandSpec kPackSpec = {
     "checked before anything is read: not a directory, not inside DIR, not an\n"
     "existing file (unless --force), and not named for another compression\n"
     "(.tar.gz, .tgz, .tar.zst, .tar.xz, .tar.bz2, .tar, ...): name it .tar.lz4.\n"
-    "pack warns, one line each, about leaks it can see: .pth lines and pyvenv.cfg\n"
-    "values naming absolute paths outside the stack, ELF RPATH/RUNPATH entries that\n"
-    "are absolute and outside the stack, symlinks leaving the stack. System\n"
-    "directories (/usr, /lib*, /etc, ...) do not count. --strict makes them errors.\n"
+    "pack warns about leaks it can see: .pth lines and pyvenv.cfg values naming\n"
+    "absolute paths outside the stack, ELF RPATH/RUNPATH entries that are absolute\n"
+    "and outside the stack, symlinks leaving the stack; one line per place named,\n"
+    "with the remedy (--old-prefix where the tree was built elsewhere), each one\n"
+    "with -v. A venv's interpreter and standard library stay outside the stack,\n"
+    "in its pyvenv.cfg home: pack says so. System directories (/usr, /lib*, /etc,\n"
+    "...) do not count. --strict makes them errors.\n"
     "Relocation: text files and symlinks that name DIR (or an --old-prefix) are\n"
     "rewritten to the install path when the stack is installed; ELF RPATH/RUNPATH\n"
     "entries there become $ORIGIN-relative (in place: where the new string is\n"
@@ -36,10 +39,10 @@ const CommandSpec kPackSpec = {
 
 namespace {
 
-// One line per leak pack can see, then a summary; with --strict, an error.
+// One line per place the leaks name (each leak with -v), then a summary; with --strict, an error.
 void report_leaks(const PackPlan& plan, const std::string& dir, bool strict) {
   if (plan.leaks.empty()) return;
-  std::string summary = warn_leaks(plan.leaks);
+  std::string summary = warn_leaks(plan.leaks, plan.entries);
   if (strict) throw Error("cannot pack " + quote(dir), summary + "; --strict: no archive written");
   log::warn("%s; check them with 'shmstack audit', or make them errors with --strict", summary.c_str());
 }
