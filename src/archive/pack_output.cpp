@@ -20,13 +20,11 @@ struct Suffix {
 
 // Longest first where one ends another (".tar.gz" before ".gz").
 const Suffix kSuffixes[] = {
-    {".tar.lz4", ""},          {".tlz4", ""},           {".lz4", ""},
-    {".tar.gz", "gzip"},       {".tgz", "gzip"},        {".gz", "gzip"},
-    {".tar.bz2", "bzip2"},     {".tbz2", "bzip2"},      {".tbz", "bzip2"},   {".bz2", "bzip2"},
-    {".tar.xz", "xz"},         {".txz", "xz"},          {".xz", "xz"},
-    {".tar.zst", "zstd"},      {".tzst", "zstd"},       {".zst", "zstd"},    {".zstd", "zstd"},
-    {".tar.lzma", "lzma"},     {".lzma", "lzma"},       {".tar.Z", "compress"},
-    {".zip", "zip"},           {".7z", "7-Zip"},        {".tar", "plain tar"},
+    {".tar.lz4", ""},  {".tlz4", ""},         {".lz4", ""},          {".tar.gz", "gzip"},  {".tgz", "gzip"},
+    {".gz", "gzip"},   {".tar.bz2", "bzip2"}, {".tbz2", "bzip2"},    {".tbz", "bzip2"},    {".bz2", "bzip2"},
+    {".tar.xz", "xz"}, {".txz", "xz"},        {".xz", "xz"},         {".tar.zst", "zstd"}, {".tzst", "zstd"},
+    {".zst", "zstd"},  {".zstd", "zstd"},     {".tar.lzma", "lzma"}, {".lzma", "lzma"},    {".tar.Z", "compress"},
+    {".zip", "zip"},   {".7z", "7-Zip"},      {".tar", "plain tar"},
 };
 
 bool ends_with(std::string_view s, std::string_view suffix) {
@@ -59,16 +57,16 @@ void check_pack_output(const std::string& dir, const std::string& output, bool r
   std::size_t slash = output.rfind('/');
   std::string parent = slash == std::string::npos ? "." : slash == 0 ? "/" : output.substr(0, slash);
   std::string base = slash == std::string::npos ? output : output.substr(slash + 1);
-  struct stat st{};
+  struct stat st {};
   bool exists = ::lstat(output.c_str(), &st) == 0;
-  struct stat target{};
+  struct stat target {};
   if (exists && ::stat(output.c_str(), &target) == 0 && S_ISDIR(target.st_mode)) {
     std::string tree = normalize_path(lexically_absolute(dir));
     std::string name = sanitize_stack_name(tree.substr(tree.rfind('/') + 1));
     throw Error(what, "it is a directory; name the archive file, e.g. -o " +
                           quote(normalize_path(output + "/" + name + ".tar.lz4")));
   }
-  struct stat pst{};
+  struct stat pst {};
   if (::stat(parent.c_str(), &pst) != 0) {
     int e = errno;
     throw Error(what, "its directory " + quote(parent) +

@@ -89,7 +89,7 @@ int cmd_pack(const Args& args) {
   if (!parse(kPackSpec, args, options, arguments, positional, vm)) return 0;
   if (threads == 0) throw UsageError("pack: -j must be at least 1");
   if (std::string format = foreign_archive_suffix(output); !format.empty())
-    throw UsageError("pack: -o " + quote(output) + " names a " + format + " archive, but pack writes LZ4 frames: name it " +
+    throw UsageError("pack: -o " + quote(output) + " says " + format + ", but pack writes LZ4 frames: name it " +
                      quote(lz4_output_name(output)));
   if (level < -100 || level > 12) throw UsageError("pack: --level must be between -100 and 12");
   if (std::string problem = check_stack_name(name); !name.empty() && !problem.empty())

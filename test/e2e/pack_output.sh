@@ -26,10 +26,10 @@ ln -s "$T/env" "$T/env-link"
 expect_fail 1 "it is inside '$T/env-link', the directory being packed" quick "$S" pack "$T/env-link" -o "$T/env/x.tar.lz4" -q
 expect_fail 1 "^shmstack: error: cannot write the archive '$T/no/such/dir/env.tar.lz4': its directory '$T/no/such/dir' does not exist$" \
   quick "$S" pack "$T/env" -o "$T/no/such/dir/env.tar.lz4" -q
-expect_fail 2 "^shmstack: error: pack: -o '$T/dst/env.tar.gz' names a gzip archive, but pack writes LZ4 frames: name it '$T/dst/env.tar.lz4'$" \
+expect_fail 2 "^shmstack: error: pack: -o '$T/dst/env.tar.gz' says gzip, but pack writes LZ4 frames: name it '$T/dst/env.tar.lz4'$" \
   quick "$S" pack "$T/env" -o "$T/dst/env.tar.gz" -q
 for bad in env.tgz env.tar.zst env.tar.xz env.tar.bz2 env.tar env.zip; do
-  expect_fail 2 "names a .* archive, but pack writes LZ4 frames: name it '$T/dst/env.tar.lz4'$" quick "$S" pack "$T/env" -o "$T/dst/$bad" -q
+  expect_fail 2 "says .*, but pack writes LZ4 frames: name it '$T/dst/env.tar.lz4'$" quick "$S" pack "$T/env" -o "$T/dst/$bad" -q
 done
 [[ -z $(ls "$T/dst") ]] || fail "a refused pack left files: $(ls "$T/dst")"
 

@@ -1,11 +1,12 @@
 // Tests pack's output checks: suffixes that claim another format, and the
 // checks made on the file system before packing.
+#include "archive/pack_output.hpp"
+
 #include <doctest/doctest.h>
 
 #include <filesystem>
 #include <fstream>
 
-#include "archive/pack_output.hpp"
 #include "base/error.hpp"
 #include "temp_dir.hpp"
 
