@@ -48,10 +48,11 @@ void FileSink::commit() {
       committed_ = true;
       return;
     }
-    if (errno == EEXIST) throw Error("cannot write the archive " + quote(path_), "it exists; pass --force to replace it");
+    if (errno == EEXIST)
+      throw Error("cannot write the archive " + quote(path_), "it exists; pass --force to replace it");
     if (errno != EINVAL && errno != ENOSYS) throw_errno("cannot rename output to", path_);
     // A file system without RENAME_NOREPLACE: check, then rename.
-    struct stat st{};
+    struct stat st {};
     if (::lstat(path_.c_str(), &st) == 0)
       throw Error("cannot write the archive " + quote(path_), "it exists; pass --force to replace it");
   }

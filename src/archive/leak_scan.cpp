@@ -101,7 +101,8 @@ std::vector<std::string> pyvenv_cfg_leaks(std::string_view text, const std::vect
 std::string pyvenv_home(std::string_view text) {
   for (std::string_view line : split(text, '\n')) {
     std::size_t eq = line.find('=');
-    if (eq != std::string_view::npos && trim(line.substr(0, eq)) == "home") return std::string(trim(line.substr(eq + 1)));
+    if (eq != std::string_view::npos && trim(line.substr(0, eq)) == "home")
+      return std::string(trim(line.substr(eq + 1)));
   }
   return "";
 }
@@ -133,8 +134,9 @@ std::vector<Leak> find_leaks(const std::string& root, const std::vector<WalkEntr
   for (const WalkEntry& e : entries) {
     if (e.type == WalkEntry::Type::symlink) {
       if (std::string why = symlink_leak(e.path, e.link, root, prefixes); !why.empty()) {
-        std::string where = e.link[0] == '/' ? normalize_path(e.link)
-                                             : normalize_path(root + "/" + std::string(parent_of(e.path)) + "/" + e.link);
+        std::string where = e.link[0] == '/'
+                                ? normalize_path(e.link)
+                                : normalize_path(root + "/" + std::string(parent_of(e.path)) + "/" + e.link);
         leaks.push_back({e.path, why, "symlinks", where});
       }
       continue;
@@ -147,8 +149,10 @@ std::vector<Leak> find_leaks(const std::string& root, const std::vector<WalkEntr
       bool venv = e.path == "pyvenv.cfg";
       std::string home = venv ? pyvenv_home(text) : "";
       if (!home.empty() && home[0] == '/' && is_system_path(normalize_path(home)))
-        log::info("venv: the interpreter and standard library stay in %s (pyvenv.cfg home), a system directory "
-                  "that each node has", quote(interpreter_prefix(home)).c_str());
+        log::info(
+            "venv: the interpreter and standard library stay in %s (pyvenv.cfg home), a system directory "
+            "that each node has",
+            quote(interpreter_prefix(home)).c_str());
       for (const std::string& p : pth ? pth_leaks(text, prefixes) : pyvenv_cfg_leaks(text, prefixes)) {
         Leak leak{e.path, (pth ? ".pth line " : "pyvenv.cfg value ") + quote(p) + " is outside the stack",
                   pth ? ".pth lines" : "pyvenv.cfg values", normalize_path(p)};
@@ -203,7 +207,8 @@ std::vector<LeakGroup> group_leaks(const std::vector<Leak>& leaks, const std::ve
   for (const Leak& leak : leaks)
     if (leak.venv) venv_homes.push_back(leak.names);
   for (const Leak& leak : leaks) {
-    if (leak.venv || leak.unrelocatable || (leak.kind != "symlinks" && leak.kind.find("PATH entries") == std::string::npos))
+    if (leak.venv || leak.unrelocatable ||
+        (leak.kind != "symlinks" && leak.kind.find("PATH entries") == std::string::npos))
       continue;
     if (std::string prefix = built_in(leak); !prefix.empty()) old_prefixes.push_back(prefix);
   }
@@ -261,8 +266,10 @@ std::string describe(const LeakGroup& g) {
       return files + ", where the tree seems to have been built or installed: pack with --old-prefix " + where +
              " to relocate " + them;
     case LeakGroup::Remedy::unrelocatable:
-      return files + ", where the stack was packed from, in ELF search paths that cannot be relocated in place "
-                     "(-v says why): link " + them + " with $ORIGIN-relative search paths";
+      return files +
+             ", where the stack was packed from, in ELF search paths that cannot be relocated in place "
+             "(-v says why): link " +
+             them + " with $ORIGIN-relative search paths";
     case LeakGroup::Remedy::outside:
     case LeakGroup::Remedy::venv:
       break;

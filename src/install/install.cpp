@@ -166,8 +166,8 @@ InstallResult install_archive(ByteSource& source, const Manifest& fallback, cons
     manifest.activation = detect_activation(top);
     if (std::string dir = sole_top_directory(top); !dir.empty() && manifest.activation.kind != "plain") {
       std::string dirs;
-      for (const auto& [var, list] : {std::pair{"PATH", &manifest.activation.path},
-                                      std::pair{"PYTHONPATH", &manifest.activation.pythonpath}})
+      for (const auto& [var, list] :
+           {std::pair{"PATH", &manifest.activation.path}, std::pair{"PYTHONPATH", &manifest.activation.pythonpath}})
         for (const std::string& rel : *list) dirs += std::string(dirs.empty() ? "" : ", ") + var + " gets STACK/" + rel;
       log::info("%s: the environment is in its one top-level directory %s, activated as a %s stack there: %s",
                 quote(source.name()).c_str(), quote(dir).c_str(), manifest.activation.kind.c_str(), dirs.c_str());

@@ -98,8 +98,9 @@ TEST_CASE("group_leaks: one group per place, --old-prefix where the tree's layou
   CHECK(groups[1].prefix == "/global/data");
   CHECK(groups[1].remedy == LeakGroup::Remedy::outside);
   CHECK(groups[2].prefix == "/global/pkgs");
-  CHECK(describe(groups[2]) == "1 file names '/global/pkgs' (.pth lines), outside the stack and the system "
-                               "directories: every node will look there");
+  CHECK(describe(groups[2]) ==
+        "1 file names '/global/pkgs' (.pth lines), outside the stack and the system "
+        "directories: every node will look there");
 }
 
 TEST_CASE("group_leaks: a venv's home and what points into it are one line") {
