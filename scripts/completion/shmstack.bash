@@ -9,7 +9,7 @@
 
 _shmstack_options() {
   case $1 in
-    pack) echo "-o --output --name -j --threads --level --exclude --old-prefix -q --quiet --strict --activate-as --path --pythonpath --ld-library-path --set" ;;
+    pack) echo "-o --output --name -j --threads --level --exclude --old-prefix -f --force -q --quiet --strict --activate-as --path --pythonpath --ld-library-path --set" ;;
     unpack) echo "-j --threads -q --quiet --root --memory-margin" ;;
     info) echo "--json --root" ;;
     list) echo "--json --root" ;;

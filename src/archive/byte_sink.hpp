@@ -3,7 +3,9 @@
 // FileSink never leaves half-written output under the final name: it writes
 // "<path>.tmp.<pid>" beside the target and renames it in commit(); if commit()
 // is never reached (an error, a signal), the destructor unlinks the
-// temporary. bcast DIR (later) streams the same bytes into MPI instead.
+// temporary. With `replace` false, commit() refuses (Error) to replace a file
+// that exists by then, atomically where the file system can (RENAME_NOREPLACE).
+// bcast DIR streams the same bytes into MPI instead.
 #pragma once
 
 #include <cstddef>
@@ -20,7 +22,7 @@ class ByteSink {
 
 class FileSink final : public ByteSink {
  public:
-  explicit FileSink(std::string path);
+  explicit FileSink(std::string path, bool replace = true);
   ~FileSink() override;
   FileSink(const FileSink&) = delete;
   FileSink& operator=(const FileSink&) = delete;
@@ -32,6 +34,7 @@ class FileSink final : public ByteSink {
   std::string path_;
   std::string temp_;
   int fd_ = -1;
+  bool replace_ = true;
   bool committed_ = false;
 };
 

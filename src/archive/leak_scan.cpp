@@ -3,13 +3,18 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <map>
+#include <set>
+#include <unordered_set>
+
 #include "archive/elf_rpath.hpp"
 #include "archive/relocation.hpp"
 #include "base/error.hpp"
 #include "base/log.hpp"
-#include "base/progress.hpp"
 #include "base/path_check.hpp"
 #include "base/path_class.hpp"
+#include "base/progress.hpp"
 
 namespace shmstack {
 namespace {
@@ -20,10 +25,30 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-bool inside(const std::string& path, const std::vector<std::string>& prefixes) {
+// The prefix that holds `path`, or "".
+std::string holder(const std::string& path, const std::vector<std::string>& prefixes) {
   for (const std::string& p : prefixes)
-    if (is_under(path, normalize_path(p))) return true;
-  return false;
+    if (is_under(path, normalize_path(p))) return normalize_path(p);
+  return "";
+}
+
+bool inside(const std::string& path, const std::vector<std::string>& prefixes) {
+  return !holder(path, prefixes).empty();
+}
+
+// Where a venv's interpreter lives: home's prefix ("/opt/py/bin" -> "/opt/py").
+std::string interpreter_prefix(const std::string& home) {
+  std::string path = normalize_path(home);
+  std::size_t slash = path.rfind('/');
+  return slash != std::string::npos && slash > 0 && path.compare(slash, std::string::npos, "/bin") == 0
+             ? path.substr(0, slash)
+             : path;
+}
+
+std::string join_kinds(const std::vector<std::string>& kinds) {
+  std::string out;
+  for (const std::string& k : kinds) out += (out.empty() ? "" : ", ") + k;
+  return out;
 }
 
 // An absolute path that is neither in the stack nor in a system directory.
@@ -73,6 +98,15 @@ std::vector<std::string> pyvenv_cfg_leaks(std::string_view text, const std::vect
   return found;
 }
 
+std::string pyvenv_home(std::string_view text) {
+  for (std::string_view line : split(text, '\n')) {
+    std::size_t eq = line.find('=');
+    if (eq != std::string_view::npos && trim(line.substr(0, eq)) == "home")
+      return std::string(trim(line.substr(eq + 1)));
+  }
+  return "";
+}
+
 std::string search_path_leak(const std::string& entry, const std::vector<std::string>& prefixes,
                              const std::string& unrelocatable) {
   if (entry.empty() || entry[0] != '/') return "";  // $ORIGIN/..., or relative to the working directory
@@ -99,15 +133,35 @@ std::vector<Leak> find_leaks(const std::string& root, const std::vector<WalkEntr
   std::string text;
   for (const WalkEntry& e : entries) {
     if (e.type == WalkEntry::Type::symlink) {
-      if (std::string why = symlink_leak(e.path, e.link, root, prefixes); !why.empty()) leaks.push_back({e.path, why});
+      if (std::string why = symlink_leak(e.path, e.link, root, prefixes); !why.empty()) {
+        std::string where = e.link[0] == '/'
+                                ? normalize_path(e.link)
+                                : normalize_path(root + "/" + std::string(parent_of(e.path)) + "/" + e.link);
+        leaks.push_back({e.path, why, "symlinks", where});
+      }
       continue;
     }
     if (e.type != WalkEntry::Type::file) continue;
     std::string base = base_of(e.path);
     bool pth = base.size() > 4 && base.compare(base.size() - 4, 4, ".pth") == 0;
     if ((pth || base == "pyvenv.cfg") && e.size <= kMaxRelocatedFile && read_small(root + "/" + e.path, e.size, text)) {
-      for (const std::string& p : pth ? pth_leaks(text, prefixes) : pyvenv_cfg_leaks(text, prefixes))
-        leaks.push_back({e.path, (pth ? ".pth line " : "pyvenv.cfg value ") + quote(p) + " is outside the stack"});
+      // The stack's own pyvenv.cfg: its home is where the interpreter stays.
+      bool venv = e.path == "pyvenv.cfg";
+      std::string home = venv ? pyvenv_home(text) : "";
+      if (!home.empty() && home[0] == '/' && is_system_path(normalize_path(home)))
+        log::info(
+            "venv: the interpreter and standard library stay in %s (pyvenv.cfg home), a system directory "
+            "that each node has",
+            quote(interpreter_prefix(home)).c_str());
+      for (const std::string& p : pth ? pth_leaks(text, prefixes) : pyvenv_cfg_leaks(text, prefixes)) {
+        Leak leak{e.path, (pth ? ".pth line " : "pyvenv.cfg value ") + quote(p) + " is outside the stack",
+                  pth ? ".pth lines" : "pyvenv.cfg values", normalize_path(p)};
+        if (venv && leaves(home, prefixes)) {
+          leak.venv = true;
+          leak.names = interpreter_prefix(home);
+        }
+        leaks.push_back(std::move(leak));
+      }
       continue;
     }
     if (!is_elf_candidate(e)) continue;
@@ -117,22 +171,122 @@ std::vector<Leak> find_leaks(const std::string& root, const std::vector<WalkEntr
       log::info("leak check: %s: ELF not read: %s", quote(e.path).c_str(), elf.skipped.c_str());
     std::string unrelocatable = e.size > kMaxRelocatedBinary ? "larger than " + human_bytes(kMaxRelocatedBinary)
                                                              : relocate_search_paths(elf, e.path, prefixes).problem;
-    for (const auto* list : {&elf.rpath, &elf.runpath})
-      for (const std::string& entry : *list)
-        if (std::string why = search_path_leak(entry, prefixes, unrelocatable); !why.empty())
-          leaks.push_back({e.path, std::string(list == &elf.rpath ? "RPATH" : "RUNPATH") + " entry " + quote(entry) +
-                                       " " + why});
+    for (const auto* list : {&elf.rpath, &elf.runpath}) {
+      std::string name = list == &elf.rpath ? "RPATH" : "RUNPATH";
+      for (const std::string& entry : *list) {
+        std::string why = search_path_leak(entry, prefixes, unrelocatable);
+        if (why.empty()) continue;
+        std::string named = normalize_path(entry);
+        std::string packed_from = holder(named, prefixes);
+        Leak leak{e.path, name + " entry " + quote(entry) + " " + why, name + " entries",
+                  packed_from.empty() ? named : packed_from};
+        leak.unrelocatable = !packed_from.empty();
+        leaks.push_back(std::move(leak));
+      }
+    }
   }
   return leaks;
 }
 
-std::string warn_leaks(const std::vector<Leak>& leaks) {
-  constexpr std::size_t kShown = 100;
-  for (std::size_t i = 0; i < leaks.size() && i < kShown; ++i)
-    log::warn("leak: %s: %s", quote(leaks[i].path).c_str(), leaks[i].reason.c_str());
-  if (leaks.size() > kShown) log::warn("leak: ... and %zu more", leaks.size() - kShown);
+std::vector<LeakGroup> group_leaks(const std::vector<Leak>& leaks, const std::vector<WalkEntry>& entries) {
+  std::unordered_set<std::string_view> tree;
+  for (const WalkEntry& e : entries) tree.insert(e.path);
+  // "/old/prefix/lib/x" in a tree holding lib/x: the tree was built in
+  // /old/prefix (the longest such tail wins). Only what build systems write
+  // counts as evidence (ELF search paths, symlinks): a .pth line naming
+  // ~/.local/lib/python3.X/site-packages says nothing about where a venv was.
+  auto built_in = [&](const Leak& leak) -> std::string {
+    const std::string& named = leak.names;
+    for (std::size_t at = named.find('/', 1); at != std::string::npos; at = named.find('/', at + 1)) {
+      std::string_view tail = std::string_view(named).substr(at + 1);
+      if (!tail.empty() && tail != leak.path && tree.count(tail) > 0) return named.substr(0, at);
+    }
+    return "";
+  };
+  std::vector<std::string> old_prefixes, venv_homes;
+  for (const Leak& leak : leaks)
+    if (leak.venv) venv_homes.push_back(leak.names);
+  for (const Leak& leak : leaks) {
+    if (leak.venv || leak.unrelocatable ||
+        (leak.kind != "symlinks" && leak.kind.find("PATH entries") == std::string::npos))
+      continue;
+    if (std::string prefix = built_in(leak); !prefix.empty()) old_prefixes.push_back(prefix);
+  }
+  std::map<std::pair<LeakGroup::Remedy, std::string>, std::size_t> index;
+  std::vector<LeakGroup> groups;
+  std::vector<std::set<std::string>> files;
+  for (const Leak& leak : leaks) {
+    LeakGroup::Remedy remedy = leak.venv            ? LeakGroup::Remedy::venv
+                               : leak.unrelocatable ? LeakGroup::Remedy::unrelocatable
+                                                    : LeakGroup::Remedy::outside;
+    std::string prefix = leak.names;
+    for (const std::string& home : venv_homes)  // bin/python3 -> the venv's interpreter, say
+      if (remedy == LeakGroup::Remedy::outside && is_under(leak.names, home)) {
+        remedy = LeakGroup::Remedy::venv;
+        prefix = home;
+      }
+    if (remedy == LeakGroup::Remedy::outside) {
+      std::string best;
+      for (const std::string& p : old_prefixes)
+        if (is_under(leak.names, p) && p.size() > best.size()) best = p;
+      if (!best.empty()) {
+        remedy = LeakGroup::Remedy::old_prefix;
+        prefix = best;
+      }
+    }
+    auto [it, added] = index.emplace(std::make_pair(remedy, prefix), groups.size());
+    if (added) {
+      groups.push_back({prefix, remedy, {}, 0, 0});
+      files.emplace_back();
+    }
+    LeakGroup& g = groups[it->second];
+    if (std::find(g.kinds.begin(), g.kinds.end(), leak.kind) == g.kinds.end()) g.kinds.push_back(leak.kind);
+    ++g.leaks;
+    files[it->second].insert(leak.path);
+    g.files = files[it->second].size();
+  }
+  std::stable_sort(groups.begin(), groups.end(), [](const LeakGroup& a, const LeakGroup& b) {
+    return a.files != b.files ? a.files > b.files : a.prefix < b.prefix;
+  });
+  return groups;
+}
+
+std::string describe(const LeakGroup& g) {
+  std::string where = quote(g.prefix);
+  if (g.remedy == LeakGroup::Remedy::venv)
+    return "this venv's interpreter and standard library stay in " + where +
+           " (pyvenv.cfg home), outside the stack, and every node reads them from there: for a fully node-local "
+           "stack, pack a conda env or a whole Python prefix with the packages installed into it (a venv, even "
+           "one made with --copies, is not one)";
+  std::string files = std::to_string(g.files) + (g.files == 1 ? " file names " : " files name ") + where + " (" +
+                      join_kinds(g.kinds) + ")";
+  std::string them = g.files == 1 ? "it" : "them";
+  switch (g.remedy) {
+    case LeakGroup::Remedy::old_prefix:
+      return files + ", where the tree seems to have been built or installed: pack with --old-prefix " + where +
+             " to relocate " + them;
+    case LeakGroup::Remedy::unrelocatable:
+      return files +
+             ", where the stack was packed from, in ELF search paths that cannot be relocated in place "
+             "(-v says why): link " +
+             them + " with $ORIGIN-relative search paths";
+    case LeakGroup::Remedy::outside:
+    case LeakGroup::Remedy::venv:
+      break;
+  }
+  return files + ", outside the stack and the system directories: every node will look there";
+}
+
+std::string warn_leaks(const std::vector<Leak>& leaks, const std::vector<WalkEntry>& entries) {
+  std::set<std::string> files;
+  for (const Leak& leak : leaks) {
+    log::info("leak: %s: %s", quote(leak.path).c_str(), leak.reason.c_str());
+    files.insert(leak.path);
+  }
+  for (const LeakGroup& group : group_leaks(leaks, entries)) log::warn("leak: %s", describe(group).c_str());
   return std::to_string(leaks.size()) + " possible leak" + (leaks.size() == 1 ? "" : "s") +
-         " to outside the stack (listed above)";
+         " to outside the stack in " + std::to_string(files.size()) + (files.size() == 1 ? " file" : " files") +
+         " (grouped above; -v lists each)";
 }
 
 }  // namespace shmstack

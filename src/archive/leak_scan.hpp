@@ -14,6 +14,13 @@
 // checks are pure functions of the text or the target; find_leaks() reads
 // the files of a walk that may carry them (.pth, pyvenv.cfg, and executable
 // or *.so* files for ELF); an ELF file it cannot read is noted with --verbose.
+//
+// What pack says about them is grouped (group_leaks): one line per place
+// named, with how many files name it and what to do. Where a leaked path is
+// the tree's own layout under another prefix (RUNPATH '/old/prefix/lib' in a
+// tree with lib/), the tree was built there: --old-prefix relocates all of
+// them. A venv whose pyvenv.cfg home is outside the tree gets one line: its
+// interpreter and standard library stay outside the stack.
 #pragma once
 
 #include <string>
@@ -27,6 +34,25 @@ namespace shmstack {
 struct Leak {
   std::string path;    // in the stack, relative to its root
   std::string reason;  // one line: "RUNPATH entry '/x' is outside the stack"
+  std::string kind;    // what names it, plural: "RUNPATH entries", ".pth lines", "symlinks", ...
+  std::string names;   // the absolute place it names, normalised (a venv: its interpreter's prefix)
+  bool unrelocatable = false;  // names where the stack was packed from; relocation cannot rewrite it
+  bool venv = false;           // a value of the stack's own pyvenv.cfg
+};
+
+// Leaks that name one place, and what to do about them.
+struct LeakGroup {
+  enum class Remedy {
+    old_prefix,     // the tree's own layout under `prefix`: pack with --old-prefix
+    outside,        // elsewhere: it must exist on every node
+    unrelocatable,  // the packed prefix, in ELF files relocation cannot rewrite in place
+    venv,           // a venv's interpreter and standard library
+  };
+  std::string prefix;
+  Remedy remedy = Remedy::outside;
+  std::vector<std::string> kinds;  // in the order first seen
+  std::size_t files = 0;           // distinct files
+  std::size_t leaks = 0;
 };
 
 // Absolute paths in a .pth file / a pyvenv.cfg outside `prefixes` (the
@@ -45,8 +71,17 @@ std::string symlink_leak(const std::string& path, const std::string& target, con
 std::vector<Leak> find_leaks(const std::string& root, const std::vector<WalkEntry>& entries,
                              const std::vector<std::string>& prefixes);
 
-// One warning per leak (the first 100, then how many more), and the summary
-// line "N possible leaks to outside the stack (listed above)" for the caller.
-std::string warn_leaks(const std::vector<Leak>& leaks);
+// The home of a pyvenv.cfg ("home = /opt/py/bin"), or "".
+std::string pyvenv_home(std::string_view text);
+
+// The leaks grouped by the place they name; `entries` (the walk) tell where
+// the tree's own layout appears under another prefix. Most files first.
+std::vector<LeakGroup> group_leaks(const std::vector<Leak>& leaks, const std::vector<WalkEntry>& entries);
+// The warning for a group: "3 files name '/old/prefix' (RUNPATH entries): ...".
+std::string describe(const LeakGroup& group);
+
+// One warning per group, each leak as an info line (--verbose), and the
+// summary "N possible leaks to outside the stack in M files" for the caller.
+std::string warn_leaks(const std::vector<Leak>& leaks, const std::vector<WalkEntry>& entries);
 
 }  // namespace shmstack

@@ -119,8 +119,10 @@ bool same_identity(const Manifest& installed, const Manifest& archive) {
          installed.activation == archive.activation && installed.relocation == archive.relocation;
 }
 
-Activation detect_activation(const std::vector<WalkEntry>& entries) {
-  Activation a;
+namespace {
+
+// detect_activation at the top of `entries` only.
+Activation detect_at_top(const std::vector<WalkEntry>& entries) {
   bool python_bin = false, site_packages = false, top_level_python = false, bin = false, venv = false;
   for (const WalkEntry& e : entries) {
     const std::string& p = e.path;
@@ -134,10 +136,46 @@ Activation detect_activation(const std::vector<WalkEntry>& entries) {
       top_level_python = true;
     if (fnmatch("*/__init__.py", p.c_str(), FNM_PATHNAME) == 0) top_level_python = true;
   }
-  a = activation_for_kind(python_bin && site_packages ? "prefix" : top_level_python ? "target" : "plain", bin);
+  Activation a =
+      activation_for_kind(python_bin && site_packages ? "prefix" : top_level_python ? "target" : "plain", bin);
   // A venv: set VIRTUAL_ENV as its activate script does (tools look for it).
   if (a.kind == "prefix" && venv) a.set.emplace_back("VIRTUAL_ENV", "{prefix}");
   return a;
+}
+
+}  // namespace
+
+std::string sole_top_directory(const std::vector<WalkEntry>& entries) {
+  std::string top;
+  for (const WalkEntry& e : entries) {
+    if (e.path.find('/') != std::string::npos) continue;
+    if (!top.empty() || e.type != WalkEntry::Type::directory) return "";
+    top = e.path;
+  }
+  return top;
+}
+
+Activation detect_activation(const std::vector<WalkEntry>& entries) {
+  Activation a = detect_at_top(entries);
+  std::string top = sole_top_directory(entries);
+  if (a.kind != "plain" || !a.path.empty() || top.empty()) return a;
+  // 'tar czf env.tar.gz env': the environment is one level down.
+  std::vector<WalkEntry> inner;
+  for (const WalkEntry& e : entries) {
+    if (e.path.size() <= top.size() + 1 || e.path.compare(0, top.size() + 1, top + "/") != 0) continue;
+    inner.push_back(e);
+    inner.back().path.erase(0, top.size() + 1);
+  }
+  Activation nested = detect_at_top(inner);
+  if (nested.kind == "plain" && nested.path.empty()) return a;
+  for (auto* dirs : {&nested.path, &nested.pythonpath, &nested.ld_library_path})
+    for (std::string& dir : *dirs) dir = dir == "." ? top : top + "/" + dir;
+  const std::string placeholder = "{prefix}";
+  for (auto& setting : nested.set)
+    for (std::size_t at = setting.second.find(placeholder); at != std::string::npos;
+         at = setting.second.find(placeholder, at + placeholder.size() + 1 + top.size()))
+      setting.second.insert(at + placeholder.size(), "/" + top);
+  return nested;
 }
 
 std::string check_activation_dir(const std::string& dir) {

@@ -87,9 +87,14 @@ std::string upgraded_id(const std::string& format1_id, const Activation& activat
 // True when an installed stack's manifest and an archive's describe the same
 // install: same name, id, id basis and (for packed archives) sizes and settings.
 bool same_identity(const Manifest& installed, const Manifest& archive);
-// Looks at entries no deeper than kActivationDepth levels ("lib/python3.12/site-packages").
+// Looks at entries no deeper than kActivationDepth levels ("lib/python3.12/site-packages",
+// or "env/lib/python3.12/site-packages"). A tree whose top holds nothing to
+// activate but one directory ('tar czf env.tar.gz env') is activated as that
+// directory: PATH gets env/bin, and so on.
 Activation detect_activation(const std::vector<WalkEntry>& entries);
-inline constexpr std::size_t kActivationDepth = 3;
+inline constexpr std::size_t kActivationDepth = 4;
+// The only entry at the top of `entries` when it is a directory, or "".
+std::string sole_top_directory(const std::vector<WalkEntry>& entries);
 // Fills everything but name/source/created/host/tool from the walk.
 Manifest manifest_for(const std::vector<WalkEntry>& entries);
 

@@ -50,7 +50,7 @@ StackPlan plan_stack(const std::string& given, const BcastOptions& options, Inpu
     input.pack_plan = plan_pack(input.pack);
     if (!input.pack_plan.leaks.empty())
       log::warn("%s: %s; check them with 'shmstack audit'", quote(given).c_str(),
-                warn_leaks(input.pack_plan.leaks).c_str());
+                warn_leaks(input.pack_plan.leaks, input.pack_plan.entries).c_str());
     stack.manifest = input.pack_plan.manifest;
     stack.source = resolved_path(given);
     stack.directory = true;

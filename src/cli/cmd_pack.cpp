@@ -1,15 +1,16 @@
 #include <chrono>
 #include <iostream>
 
-#include "cli/cli_support.hpp"
-#include "cli/commands.hpp"
-#include "base/error.hpp"
-#include "base/log.hpp"
 #include "archive/activation.hpp"
 #include "archive/leak_scan.hpp"
 #include "archive/pack.hpp"
+#include "archive/pack_output.hpp"
+#include "base/error.hpp"
+#include "base/log.hpp"
 #include "base/path_check.hpp"
 #include "base/progress.hpp"
+#include "cli/cli_support.hpp"
+#include "cli/commands.hpp"
 
 namespace shmstack::cli {
 
@@ -20,11 +21,17 @@ const CommandSpec kPackSpec = {
     "too. Its first entry, .shmstack/manifest.json, names the stack and records\n"
     "its id (XXH3 of every entry's path, type, mode, size, mtime, link target and\n"
     "contents, and of the activation and relocation settings), size and activation. mtimes are kept to the nanosecond; owners are\n"
-    "not kept. The output appears under its name only when complete.\n"
-    "pack warns, one line each, about leaks it can see: .pth lines and pyvenv.cfg\n"
-    "values naming absolute paths outside the stack, ELF RPATH/RUNPATH entries that\n"
-    "are absolute and outside the stack, symlinks leaving the stack. System\n"
-    "directories (/usr, /lib*, /etc, ...) do not count. --strict makes them errors.\n"
+    "not kept. The output appears under its name only when complete, and is\n"
+    "checked before anything is read: not a directory, not inside DIR, not an\n"
+    "existing file (unless --force), and not named for another compression\n"
+    "(.tar.gz, .tgz, .tar.zst, .tar.xz, .tar.bz2, .tar, ...): name it .tar.lz4.\n"
+    "pack warns about leaks it can see: .pth lines and pyvenv.cfg values naming\n"
+    "absolute paths outside the stack, ELF RPATH/RUNPATH entries that are absolute\n"
+    "and outside the stack, symlinks leaving the stack; one line per place named,\n"
+    "with the remedy (--old-prefix where the tree was built elsewhere), each one\n"
+    "with -v. A venv's interpreter and standard library stay outside the stack,\n"
+    "in its pyvenv.cfg home: pack says so. System directories (/usr, /lib*, /etc,\n"
+    "...) do not count. --strict makes them errors.\n"
     "Relocation: text files and symlinks that name DIR (or an --old-prefix) are\n"
     "rewritten to the install path when the stack is installed; ELF RPATH/RUNPATH\n"
     "entries there become $ORIGIN-relative (in place: where the new string is\n"
@@ -32,10 +39,10 @@ const CommandSpec kPackSpec = {
 
 namespace {
 
-// One line per leak pack can see, then a summary; with --strict, an error.
+// One line per place the leaks name (each leak with -v), then a summary; with --strict, an error.
 void report_leaks(const PackPlan& plan, const std::string& dir, bool strict) {
   if (plan.leaks.empty()) return;
-  std::string summary = warn_leaks(plan.leaks);
+  std::string summary = warn_leaks(plan.leaks, plan.entries);
   if (strict) throw Error("cannot pack " + quote(dir), summary + "; --strict: no archive written");
   log::warn("%s; check them with 'shmstack audit', or make them errors with --strict", summary.c_str());
 }
@@ -64,6 +71,7 @@ int cmd_pack(const Args& args) {
       ("old-prefix", po::value(&old_prefixes)->composing()->value_name("PREFIX"),
        "the tree was built or installed in PREFIX and copied to DIR: relocate what names PREFIX "
        "as what names DIR (repeatable)")
+      ("force,f", "replace STACK.tar.lz4 if it exists")
       ("quiet,q", "no progress bar")
       ("strict", "make the leak warnings errors: exit 1 and write no archive")
       ("activate-as", po::value(&overrides.kind)->value_name("KIND"),
@@ -80,6 +88,9 @@ int cmd_pack(const Args& args) {
   po::variables_map vm;
   if (!parse(kPackSpec, args, options, arguments, positional, vm)) return 0;
   if (threads == 0) throw UsageError("pack: -j must be at least 1");
+  if (std::string format = foreign_archive_suffix(output); !format.empty())
+    throw UsageError("pack: -o " + quote(output) + " says " + format + ", but pack writes LZ4 frames: name it " +
+                     quote(lz4_output_name(output)));
   if (level < -100 || level > 12) throw UsageError("pack: --level must be between -100 and 12");
   if (std::string problem = check_stack_name(name); !name.empty() && !problem.empty())
     throw UsageError("pack: invalid --name " + quote(name) + ": " + problem);
@@ -97,10 +108,12 @@ int cmd_pack(const Args& args) {
     if (prefix.size() < 2 || prefix[0] != '/') throw UsageError("pack: --old-prefix wants an absolute path other than /, got " + quote(prefix));
   PackOptions pack_options{dir,          name, threads, level, excludes,
                            old_prefixes, Progress::wanted(vm.count("quiet") > 0), overrides};
+  bool force = vm.count("force") > 0;
+  check_pack_output(dir, output, force);
   auto start = std::chrono::steady_clock::now();
   PackPlan plan = plan_pack(pack_options);
   report_leaks(plan, dir, vm.count("strict") > 0);
-  FileSink sink(output);
+  FileSink sink(output, force);
   std::uint64_t size = write_archive(pack_options, plan, sink);
   sink.commit();
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -159,12 +159,22 @@ InstallResult install_archive(ByteSource& source, const Manifest& fallback, cons
     // the tree now (a conda-pack env is a prefix: bin/ goes on PATH).
     manifest.entries = result.entries;
     manifest.bytes = result.bytes;
-    // Only the top levels matter, and a directory the archive made unreadable
+    // Only the top levels matter (those of the one top-level directory too:
+    // 'tar czf env.tar.gz env'), and a directory the archive made unreadable
     // (mode 000) is skipped: Python could not import from it either.
     WalkLimits limits;
     limits.max_depth = kActivationDepth;
     limits.skip_unreadable = true;
-    manifest.activation = detect_activation(walk_tree(staging.path(), {}, limits));
+    std::vector<WalkEntry> top = walk_tree(staging.path(), {".shmstack"}, limits);  // ours, made before
+    manifest.activation = detect_activation(top);
+    if (std::string dir = sole_top_directory(top); !dir.empty() && manifest.activation.kind != "plain") {
+      std::string dirs;
+      for (const auto& [var, list] :
+           {std::pair{"PATH", &manifest.activation.path}, std::pair{"PYTHONPATH", &manifest.activation.pythonpath}})
+        for (const std::string& rel : *list) dirs += std::string(dirs.empty() ? "" : ", ") + var + " gets STACK/" + rel;
+      log::info("%s: the environment is in its one top-level directory %s, activated as a %s stack there: %s",
+                quote(source.name()).c_str(), quote(dir).c_str(), manifest.activation.kind.c_str(), dirs.c_str());
+    }
   }
 
   InstallRecord record;

@@ -27,10 +27,12 @@ echo 'WHERE = __file__' >"$global/pkgs/sharedmod/__init__.py"
 /usr/bin/python3 -m venv --without-pip "$T/venv"
 site=$(echo "$T"/venv/lib/python3*/site-packages)
 echo "$global/pkgs" >"$site/shared.pth"
-"$S" pack "$T/venv" -o "$T/leaky.tar.lz4" --name leaky -q 2>"$T/pack.err"
-grep -q "^shmstack: warning: leak: 'lib/python3[.0-9]*/site-packages/shared.pth': .pth line '$global/pkgs' is outside the stack$" \
+"$S" pack "$T/venv" -o "$T/leaky.tar.lz4" --name leaky -q -v 2>"$T/pack.err"
+grep -q "^shmstack: warning: leak: 1 file names '$global/pkgs' (.pth lines), outside the stack and the system directories: every node will look there$" \
   "$T/pack.err" || { cat "$T/pack.err"; fail "pack does not warn about the .pth"; }
-grep -q "^shmstack: warning: 1 possible leak to outside the stack" "$T/pack.err" || fail "no leak summary: $(cat "$T/pack.err")"
+grep -q "^shmstack: leak: 'lib/python3[.0-9]*/site-packages/shared.pth': .pth line '$global/pkgs' is outside the stack$" \
+  "$T/pack.err" || { cat "$T/pack.err"; fail "pack -v does not name the .pth file"; }
+grep -q "^shmstack: warning: 1 possible leak to outside the stack in 1 file" "$T/pack.err" || fail "no leak summary: $(cat "$T/pack.err")"
 "$S" unpack "$T/leaky.tar.lz4" >/dev/null
 rc=0
 "$S" audit leaky --forbid "$global" -- python3 -c 'import sharedmod; print(sharedmod.WHERE)' >"$T/out" 2>"$T/err" || rc=$?
@@ -71,14 +73,16 @@ if [[ -z $plain_cc_why ]]; then
   mkdir -p "$T/elfstack/bin"
   echo 'int main(void) { return 0; }' >"$T/main.c"
   cc -o "$T/elfstack/bin/tool" "$T/main.c" -Wl,-rpath,/some/abs/outside
-  "$S" pack "$T/elfstack" -o "$T/elf.tar.lz4" -q 2>"$T/pack.err"
-  grep -Eq "^shmstack: warning: leak: 'bin/tool': (RPATH|RUNPATH) entry '/some/abs/outside' is outside the stack$" \
+  "$S" pack "$T/elfstack" -o "$T/elf.tar.lz4" -q -v 2>"$T/pack.err"
+  grep -Eq "^shmstack: warning: leak: 1 file names '/some/abs/outside' \((RPATH|RUNPATH) entries\), outside the stack and the system directories: every node will look there$" \
     "$T/pack.err" || fail "no RPATH warning: $(cat "$T/pack.err")"
+  grep -Eq "^shmstack: leak: 'bin/tool': (RPATH|RUNPATH) entry '/some/abs/outside' is outside the stack$" \
+    "$T/pack.err" || fail "-v does not name the file: $(cat "$T/pack.err")"
   [[ -s $T/elf.tar.lz4 ]] || fail "pack without --strict wrote no archive"
   rc=0
   "$S" pack "$T/elfstack" -o "$T/elf-strict.tar.lz4" -q --strict 2>"$T/pack.err" || rc=$?
   [[ $rc -eq 1 ]] || fail "pack --strict exits $rc"
-  grep -q "^shmstack: error: cannot pack '$T/elfstack': 1 possible leak to outside the stack (listed above); --strict: no archive written$" \
+  grep -q "^shmstack: error: cannot pack '$T/elfstack': 1 possible leak to outside the stack in 1 file (grouped above; -v lists each); --strict: no archive written$" \
     "$T/pack.err" || fail "pack --strict error: $(cat "$T/pack.err")"
   [[ ! -e $T/elf-strict.tar.lz4 ]] || fail "pack --strict left an archive"
   [[ -z $(ls "$T" | grep 'elf-strict') ]] || fail "pack --strict left a temporary file"

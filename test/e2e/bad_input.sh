@@ -15,7 +15,7 @@ expect_fail 2 "invalid --name 'a/b'" "$S" pack "$T/src" -o "$T/x.tar.lz4" --name
 # pack: bad source or destination, no partial output
 expect_fail 1 "cannot pack '$T/missing': No such file or directory" "$S" pack "$T/missing" -o "$T/x.tar.lz4"
 expect_fail 1 "cannot pack '$T/good.tar.lz4': not a directory" "$S" pack "$T/good.tar.lz4" -o "$T/x.tar.lz4"
-expect_fail 1 "cannot create output '$T/nodir/x.tar.lz4.tmp.[0-9]+': No such file or directory" \
+expect_fail 1 "^shmstack: error: cannot write the archive '$T/nodir/x.tar.lz4': its directory '$T/nodir' does not exist$" \
   "$S" pack "$T/src" -o "$T/nodir/x.tar.lz4"
 [[ -z $(find "$T" -maxdepth 1 -name 'x.tar.lz4*') ]] || fail "pack left output behind"
 

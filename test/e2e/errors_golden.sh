@@ -20,6 +20,11 @@ run() {
   run pack "$T/missing" -o "$T/x.tar.lz4"
   run pack "$T/src" -o "$T/x.tar.lz4" --name ".hidden"
   run pack "$T/src" -o "$T/x.tar.lz4" -j 0
+  run pack "$T/src" -o "$T/good.tar.lz4"
+  run pack "$T/src" -o "$T"
+  run pack "$T/src" -o "$T/src/x.tar.lz4"
+  run pack "$T/src" -o "$T/nodir/x.tar.lz4"
+  run pack "$T/src" -o "$T/x.tar.gz"
   run unpack
   run unpack "$T/missing.tar.lz4"
   run unpack "$T/random.bin"

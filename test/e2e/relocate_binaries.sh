@@ -34,11 +34,13 @@ chmod +x "$build/bin/where"
 touch -d '2020-01-02 03:04:05.123456789' "$build/bin/prog"
 cp -a "$build" "$T/copy"
 
-"$S" pack "$T/copy" -o "$T/plain.tar.lz4" -q 2>"$T/pack.err"
-grep -q "^shmstack: warning: leak: 'bin/prog': RUNPATH entry '$build/lib' is outside the stack$" "$T/pack.err" ||
-  fail "no warning for the RUNPATH: $(cat "$T/pack.err")"
-grep -q "^shmstack: warning: leak: 'bin/prog-rpath': RPATH entry '$build/lib' is outside the stack$" "$T/pack.err" ||
-  fail "no warning for the RPATH: $(cat "$T/pack.err")"
+"$S" pack "$T/copy" -o "$T/plain.tar.lz4" -q -v 2>"$T/pack.err"
+grep -qxF "shmstack: warning: leak: 2 files name '$build' (RUNPATH entries, RPATH entries), where the tree seems to have been built or installed: pack with --old-prefix '$build' to relocate them" \
+  "$T/pack.err" || fail "no warning for the search paths, with the --old-prefix remedy: $(cat "$T/pack.err")"
+grep -q "^shmstack: leak: 'bin/prog': RUNPATH entry '$build/lib' is outside the stack$" "$T/pack.err" ||
+  fail "-v does not list the RUNPATH: $(cat "$T/pack.err")"
+grep -q "^shmstack: leak: 'bin/prog-rpath': RPATH entry '$build/lib' is outside the stack$" "$T/pack.err" ||
+  fail "-v does not list the RPATH: $(cat "$T/pack.err")"
 
 "$S" pack "$T/copy" --old-prefix "$build" -o "$T/moved.tar.lz4" -q --strict 2>"$T/pack.err" ||
   fail "pack --old-prefix --strict: $(cat "$T/pack.err")"
@@ -83,8 +85,10 @@ rc=0
 # b) does not fit: "/q/lib" from lib/a/b/c/ would be "$ORIGIN/../../.."
 mkdir -p "$T/deep/lib/a/b/c"
 cc -shared -fPIC -o "$T/deep/lib/a/b/c/deep.so" "$T/foo.c" -Wl,-rpath,/q/lib -Wl,--enable-new-dtags
-"$S" pack "$T/deep" --old-prefix /q -o "$T/deep.tar.lz4" -q 2>"$T/pack.err"
-grep -q "^shmstack: warning: leak: 'lib/a/b/c/deep.so': RUNPATH entry '/q/lib' names where the stack was packed from and cannot be relocated: RUNPATH '\$ORIGIN/../../..' would be longer than '/q/lib'$" \
+"$S" pack "$T/deep" --old-prefix /q -o "$T/deep.tar.lz4" -q -v 2>"$T/pack.err"
+grep -qF "shmstack: warning: leak: 1 file names '/q' (RUNPATH entries), where the stack was packed from, in ELF search paths that cannot be relocated in place (-v says why): link it with \$ORIGIN-relative search paths" \
+  "$T/pack.err" || fail "no warning for the binary that does not fit: $(cat "$T/pack.err")"
+grep -q "^shmstack: leak: 'lib/a/b/c/deep.so': RUNPATH entry '/q/lib' names where the stack was packed from and cannot be relocated: RUNPATH '\$ORIGIN/../../..' would be longer than '/q/lib'$" \
   "$T/pack.err" || fail "no reason for the binary that does not fit: $(cat "$T/pack.err")"
 dest=$("$S" unpack "$T/deep.tar.lz4")
 [[ $(runpath "$dest/lib/a/b/c/deep.so") == /q/lib ]] || fail "the unrelocatable RUNPATH was changed"

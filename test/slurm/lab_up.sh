@@ -31,7 +31,7 @@ SHMSTACK=$S "$REPO/scripts/slurm-lab/up" "$LAB" 3 ${LAB_JOB_CONTAINER:+--job-con
 A=$LAB/shared/archives
 mkdir -p "$A" "$LAB/tree"
 cp -a /usr/lib/python3/dist-packages/numpy /usr/lib/python3/dist-packages/scipy "$LAB/tree/"
-"$S" pack "$LAB/tree" -o "$A/sci.tar.lz4" --name sci -q
+"$S" pack "$LAB/tree" -o "$A/sci.tar.lz4" --name sci -q --force  # a lab left by a finished run keeps its archives
 rm -rf "$LAB/tree"
 /usr/bin/python3 - "$A/sci.tar.lz4" "$A/corrupt.tar.lz4" <<'PY'
 import sys

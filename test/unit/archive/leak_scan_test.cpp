@@ -1,5 +1,5 @@
 // Tests pack's static leak checks: .pth, pyvenv.cfg, RPATH/RUNPATH entries,
-// symlinks, and find_leaks over a walked tree.
+// symlinks, find_leaks over a walked tree, and how findings are grouped.
 #include <doctest/doctest.h>
 
 #include <unistd.h>
@@ -68,4 +68,52 @@ TEST_CASE("find_leaks over a tree finds each kind once") {
   CHECK(leaks[0].path == "data");
   CHECK(leaks[1].path == "lib/site/shared.pth");
   CHECK(leaks[1].reason == ".pth line '/global/pkgs' is outside the stack");
+}
+
+TEST_CASE("group_leaks: one group per place, --old-prefix where the tree's layout shows") {
+  std::vector<WalkEntry> tree;
+  for (const char* p : {"bin", "bin/a", "bin/b", "lib", "lib/libz.so.1", "data"}) {
+    tree.emplace_back();
+    tree.back().path = p;
+  }
+  std::vector<Leak> leaks = {
+      {"bin/a", "RUNPATH entry", "RUNPATH entries", "/old/prefix/lib"},
+      {"bin/b", "RUNPATH entry", "RUNPATH entries", "/old/prefix/lib"},
+      {"bin/b", "RPATH entry", "RPATH entries", "/old/prefix/lib"},
+      {"lib/x.so", "symlink", "symlinks", "/old/prefix/lib/libz.so.1"},
+      {"lib/site/a.pth", ".pth line", ".pth lines", "/old/prefix/src/pkg"},  // under the inferred prefix
+      {"lib/site/b.pth", ".pth line", ".pth lines", "/global/pkgs"},
+      {"data", "symlink", "symlinks", "/global/data"},  // names itself: no evidence of /global
+  };
+  std::vector<LeakGroup> groups = group_leaks(leaks, tree);
+  REQUIRE(groups.size() == 3);
+  CHECK(groups[0].prefix == "/old/prefix");
+  CHECK(groups[0].remedy == LeakGroup::Remedy::old_prefix);
+  CHECK(groups[0].files == 4);
+  CHECK(groups[0].leaks == 5);
+  CHECK(groups[0].kinds == std::vector<std::string>{"RUNPATH entries", "RPATH entries", "symlinks", ".pth lines"});
+  CHECK(describe(groups[0]) ==
+        "4 files name '/old/prefix' (RUNPATH entries, RPATH entries, symlinks, .pth lines), where the tree seems to "
+        "have been built or installed: pack with --old-prefix '/old/prefix' to relocate them");
+  CHECK(groups[1].prefix == "/global/data");
+  CHECK(groups[1].remedy == LeakGroup::Remedy::outside);
+  CHECK(groups[2].prefix == "/global/pkgs");
+  CHECK(describe(groups[2]) ==
+        "1 file names '/global/pkgs' (.pth lines), outside the stack and the system "
+        "directories: every node will look there");
+}
+
+TEST_CASE("group_leaks: a venv's home and what points into it are one line") {
+  Leak home{"pyvenv.cfg", "value", "pyvenv.cfg values", "/opt/py"};
+  home.venv = true;
+  std::vector<Leak> leaks = {home, {"bin/python3", "symlink", "symlinks", "/opt/py/bin/python3.11"}};
+  std::vector<WalkEntry> tree(1);
+  tree[0].path = "bin";
+  std::vector<LeakGroup> groups = group_leaks(leaks, tree);
+  REQUIRE(groups.size() == 1);
+  CHECK(groups[0].remedy == LeakGroup::Remedy::venv);
+  CHECK(groups[0].files == 2);
+  CHECK(describe(groups[0]).find("this venv's interpreter and standard library stay in '/opt/py'") == 0);
+  CHECK(pyvenv_home("home = /opt/py/bin\nversion = 3.11\n") == "/opt/py/bin");
+  CHECK(pyvenv_home("version = 3.11\n").empty());
 }

@@ -426,6 +426,47 @@ TEST_CASE("detect_activation: plain otherwise") {
   }
 }
 
+TEST_CASE("detect_activation: an environment in the one top-level directory") {
+  SUBCASE("a venv in env/ ('tar czf env.tar.gz env')") {
+    shmstack::Activation a = shmstack::detect_activation({
+        entry("env", Type::directory),
+        entry("env/bin", Type::directory),
+        entry("env/bin/python3", Type::symlink, 0, "/usr/bin/python3"),
+        entry("env/lib", Type::directory),
+        entry("env/lib/python3.11", Type::directory),
+        entry("env/lib/python3.11/site-packages", Type::directory),
+        entry("env/pyvenv.cfg", Type::file, 30),
+    });
+    CHECK(a.kind == "prefix");
+    CHECK(a.path == std::vector<std::string>{"env/bin"});
+    CHECK(a.set == std::vector<std::pair<std::string, std::string>>{{"VIRTUAL_ENV", "{prefix}/env"}});
+    CHECK(shmstack::check_activation(a).empty());
+  }
+  SUBCASE("a --target tree in site/") {
+    shmstack::Activation a = shmstack::detect_activation({
+        entry("site", Type::directory),
+        entry("site/pkg", Type::directory),
+        entry("site/pkg/__init__.py", Type::file, 10),
+    });
+    CHECK(a.kind == "target");
+    CHECK(a.pythonpath == std::vector<std::string>{"site"});
+  }
+  SUBCASE("not when something else is at the top, or nothing is found below") {
+    CHECK(shmstack::detect_activation({
+                                          entry("README", Type::file, 10),
+                                          entry("env", Type::directory),
+                                          entry("env/bin", Type::directory),
+                                          entry("env/bin/python3", Type::file, 10),
+                                          entry("env/lib/python3.11/site-packages", Type::directory),
+                                      })
+              .kind == "plain");
+    CHECK(shmstack::detect_activation({entry("data", Type::directory), entry("data/f", Type::file, 1)}).kind ==
+          "plain");
+    CHECK(shmstack::sole_top_directory({entry("data", Type::directory), entry("data/f", Type::file, 1)}) == "data");
+    CHECK(shmstack::sole_top_directory({entry("f", Type::file, 1)}).empty());
+  }
+}
+
 TEST_CASE("synthesize_manifest is deterministic and follows the archive's identity") {
   shmstack::test::TempDir dir;
   const std::string archive = dir / "my env.tar.gz";
