@@ -152,6 +152,8 @@ class InstallThread {
       report_.outcome = result.already_present ? "present" : "installed";
       report_.entries = result.entries;
       report_.bytes = result.bytes;
+      report_.times = result.times;
+      report_.threads = options.threads;
     } catch (const std::exception& e) {
       report_.outcome = "failed";
       report_.error = e.what();

@@ -124,7 +124,10 @@ std::string to_json(const NodeReport& report) {
                       {"seconds", s.seconds},
                       {"entries", s.entries},
                       {"bytes", s.bytes},
-                      {"received", s.received}});
+                      {"received", s.received},
+                      {"threads", s.threads},
+                      {"times", {s.times.total, s.times.wait_decode, s.times.wait_write, s.times.pool_wait,
+                                 s.times.decode, s.times.write}}});
   }
   return json{{"host", report.host}, {"stacks", stacks}}.dump();
 }
@@ -142,6 +145,10 @@ NodeReport parse_report(const std::string& text) {
       stack.entries = s.at("entries").get<std::uint64_t>();
       stack.bytes = s.at("bytes").get<std::uint64_t>();
       stack.received = s.at("received").get<std::uint64_t>();
+      stack.threads = s.at("threads").get<unsigned>();
+      const json& t = s.at("times");
+      stack.times = {t.at(0).get<double>(), t.at(1).get<double>(), t.at(2).get<double>(),
+                     t.at(3).get<double>(), t.at(4).get<double>(), t.at(5).get<double>()};
       report.stacks.push_back(std::move(stack));
     }
   } catch (const json::exception& e) {
@@ -243,6 +250,7 @@ std::vector<std::string> stack_summary(const Plan& plan, std::size_t index, cons
     std::string node = "  " + r.host + ": " + s.outcome;
     if (s.outcome == "installed") node += " in " + seconds(s.seconds);
     node += ", received " + (s.received ? human_bytes(s.received) : std::string("nothing"));
+    if (s.outcome == "installed" && s.threads > 0) node += "; install " + describe_times(s.times, s.threads);
     lines.push_back(node);
   }
   return lines;

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "archive/manifest.hpp"
+#include "install/install_times.hpp"
 
 namespace shmstack {
 
@@ -52,6 +53,8 @@ struct StackReport {
   std::uint64_t entries = 0;
   std::uint64_t bytes = 0;
   std::uint64_t received = 0;  // archive bytes this node's leader took from the broadcast
+  InstallTimes times;          // where the install's time went (unpack -v's breakdown)
+  unsigned threads = 0;        // the install's decoders (and as many writers)
 };
 
 struct NodeReport {

@@ -26,6 +26,7 @@
 #include "archive/byte_source.hpp"
 #include "archive/manifest.hpp"
 #include "archive/tar_reader.hpp"
+#include "install/install_times.hpp"
 #include "install/memory_cgroup.hpp"
 #include "install/node_root.hpp"
 
@@ -56,17 +57,6 @@ struct InstallOptions {
   std::chrono::milliseconds lock_wait = kWaitForever;
 };
 
-// Where an install's time went (-v): the parser's thread, and each pool's
-// busy time summed over its threads.
-struct InstallTimes {
-  double total = 0;        // wall time of the extraction (the parser's thread)
-  double wait_decode = 0;  // ...of which waiting for the next decoded chunk
-  double wait_write = 0;   // ...and waiting for room among the writers
-  double pool_wait = 0;    // the frame reader waiting for a free chunk (all held)
-  double decode = 0;       // verifying and decoding frames, summed over the workers
-  double write = 0;        // writing files, summed over the writers
-};
-
 struct InstallResult {
   InstalledStack stack;
   bool already_present = false;
@@ -75,12 +65,6 @@ struct InstallResult {
   std::string compression;
   InstallTimes times;
 };
-
-// One line for -v, e.g. "1.23 s: tar parsing and dispatch 0.40 s, waiting for
-// decoded data 0.30 s (the frame reader waited 0.25 s for a free chunk), for
-// the writers 0.53 s; busy decoding 2.10 s and writing 4.00 s, summed over 4 +
-// 4 threads". For another tool's archive decompression is part of parsing.
-std::string describe_times(const InstallTimes& times, unsigned threads);
 
 // The manifest, if `entry` (an archive's first) is .shmstack/manifest.json:
 // reads and parses its data. Throws Error for one that is too big or invalid.

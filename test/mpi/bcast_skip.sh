@@ -18,6 +18,8 @@ grep -q "sent to 2 nodes (1 had it)" "$T/sim.err" || { show; fail "nodeB was not
 grep -q "broadcast .* (2-ary tree, ring 4)" "$T/sim.err" || { show; fail "the default up to 8 nodes is not the pipelined binary tree with a ring of 4"; }
 grep -q "  nodeB: present, received nothing$" "$T/sim.err" || { show; fail "data was sent to nodeB"; }
 grep -q "  nodeC: installed in .*, received [1-9]" "$T/sim.err" || { show; fail "nodeC received nothing"; }
+grep -q "  nodeC: installed in .*, received [1-9].*; install [0-9.]* s: tar parsing and dispatch .* over [0-9]* + [0-9]* threads" "$T/sim.err" ||
+  { show; fail "-v does not say where nodeC's install went"; }
 
 before='for h in nodeA nodeB; do "$S" unpack -q --root "$SIMNODES_STATE/$h" "$ARCHIVE" >/dev/null; done'
 sim nodeA:1,nodeB:1 --before "$before" -- "$EACH" "$S" bcast -v "$ARCHIVE" || { show; fail "bcast failed"; }

@@ -71,14 +71,17 @@ TEST_CASE("answers and reports survive the trip to rank 0") {
   CHECK(a.why == "why not");
 
   NodeReport report{"node7", {}};
-  report.stacks.push_back({"installed", "", 1.5, 10, 1000, 400});
-  report.stacks.push_back({"failed", "disk full", 0.2, 0, 0, 100});
+  report.stacks.push_back({"installed", "", 1.5, 10, 1000, 400, {1.4, 0.3, 0.2, 0.1, 1.1, 2.2}, 4});
+  report.stacks.push_back({"failed", "disk full", 0.2, 0, 0, 100, {}, 0});
   NodeReport r = parse_report(to_json(report));
   CHECK(r.host == "node7");
   REQUIRE(r.stacks.size() == 2);
   CHECK(r.stacks[0].outcome == "installed");
   CHECK(r.stacks[0].seconds == doctest::Approx(1.5));
   CHECK(r.stacks[0].received == 400);
+  CHECK(r.stacks[0].threads == 4);
+  CHECK(r.stacks[0].times.total == doctest::Approx(1.4));
+  CHECK(r.stacks[0].times.write == doctest::Approx(2.2));
   CHECK(r.stacks[1].error == "disk full");
 }
 
@@ -116,8 +119,8 @@ TEST_CASE("rank 0 names each node that cannot take part or failed, and why") {
 
   Plan plan = two_stacks();
   std::vector<NodeReport> reports(2);
-  reports[0] = {"nodeA", {{"installed", "", 1, 1, 1, 1}, {"present", "", 0, 0, 0, 0}}};
-  reports[1] = {"nodeB", {{"installed", "", 1, 1, 1, 1}, {"failed", "corrupt archive", 0, 0, 0, 0}}};
+  reports[0] = {"nodeA", {{"installed", "", 1, 1, 1, 1, {}, 0}, {"present", "", 0, 0, 0, 0, {}, 0}}};
+  reports[1] = {"nodeB", {{"installed", "", 1, 1, 1, 1, {}, 0}, {"failed", "corrupt archive", 0, 0, 0, 0, {}, 0}}};
   CHECK(install_failures(plan, reports) == std::vector<std::string>{"nodeB: cannot install 'tools': corrupt archive"});
   reports.pop_back();
   CHECK(install_failures(plan, reports).empty());
@@ -126,9 +129,9 @@ TEST_CASE("rank 0 names each node that cannot take part or failed, and why") {
 TEST_CASE("the timing summary names the slowest node, and nodes that had the stack") {
   Plan plan = two_stacks();
   std::vector<NodeReport> reports = {
-      {"nodeA", {{"installed", "", 0.5, 1000, 50 << 20, 20 << 20}}},
-      {"nodeB", {{"present", "", 0, 0, 0, 0}}},
-      {"nodeC", {{"installed", "", 0.9, 1000, 50 << 20, 20 << 20}}},
+      {"nodeA", {{"installed", "", 0.5, 1000, 50 << 20, 20 << 20, {}, 0}}},
+      {"nodeB", {{"present", "", 0, 0, 0, 0, {}, 0}}},
+      {"nodeC", {{"installed", "", 0.9, 1000, 50 << 20, 20 << 20, {0.8, 0.5, 0.1, 0, 0.6, 0.4}, 2}}},
   };
   StreamTimes times{0.1, 1.0, 20 << 20};
   std::vector<std::string> lines = stack_summary(plan, 0, times, reports);
@@ -144,8 +147,12 @@ TEST_CASE("the timing summary names the slowest node, and nodes that had the sta
   CHECK(stack_summary(plan, 0, times, reports)[0].find("broadcast 1.00 s (two-tree, ring 6)") != std::string::npos);
   CHECK(lines[2] == "  nodeB: present, received nothing");
   CHECK(lines[3].find("nodeC: installed in 0.90 s, received 20") != std::string::npos);
+  // where nodeC's install went, as unpack -v says it
+  CHECK(lines[3].find("; install 0.80 s: tar parsing and dispatch 0.20 s, waiting for decoded data 0.50 s") !=
+        std::string::npos);
+  CHECK(lines[3].find("over 2 + 2 threads") != std::string::npos);
 
-  std::vector<NodeReport> many(kNodeLines + 1, {"n", {{"present", "", 0, 0, 0, 0}}});
+  std::vector<NodeReport> many(kNodeLines + 1, {"n", {{"present", "", 0, 0, 0, 0, {}, 0}}});
   std::vector<std::string> short_lines = stack_summary(plan, 0, times, many);
   REQUIRE(short_lines.size() == 1);
   CHECK(short_lines[0].find("nothing sent") != std::string::npos);
