@@ -27,6 +27,10 @@ local root = "/opt/shmstack/0.1.0"
 prepend_path("PATH", pathJoin(root, "bin"))
 prepend_path("MANPATH", pathJoin(root, "share/man"))
 setenv("SHMSTACK_EXAMPLES", pathJoin(root, "share/shmstack/examples"))
+-- The PMI plugin that srun must give shmstack's own MPI steps (bcast, run),
+-- which the batch script examples read: pmi2 for a shmstack built with MPICH,
+-- pmix for one built with Open MPI.
+setenv("SHMSTACK_SRUN_MPI", "pmi2")
 
 -- bash completion for the commands and their options.
 if myShellType() == "sh" then

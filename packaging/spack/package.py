@@ -99,6 +99,9 @@ class Shmstack(CMakePackage):
         # PREFIX/share/bash-completion/completions/shmstack for a command found in
         # PREFIX/bin, so the completion needs no variable of its own.
         env.set("SHMSTACK_EXAMPLES", self.prefix.share.shmstack.examples)
+        # The PMI plugin srun gives shmstack's own MPI steps in those examples
+        # (srun --mpi="$SHMSTACK_SRUN_MPI"): Open MPI speaks PMIx, MPICH and most others PMI-2.
+        env.set("SHMSTACK_SRUN_MPI", "pmix" if self.spec["mpi"].name == "openmpi" else "pmi2")
 
     # Stand-alone tests: `spack test run shmstack` (and `spack install --test=root`
     # after the install, through check_installed).

@@ -15,7 +15,8 @@ for f in share/man/man1/shmstack.1 share/bash-completion/completions/shmstack \
          share/shmstack/slurm.conf.example share/shmstack/hooks.conf.example \
          share/shmstack/examples/prestep.sbatch share/shmstack/examples/task-prolog.sbatch \
          share/shmstack/examples/prolog.sbatch share/shmstack/examples/run.sbatch \
-         share/shmstack/examples/mpi-program.sbatch share/doc/shmstack/README.md \
+         share/shmstack/examples/mpi-program.sbatch share/shmstack/examples/gpu.sbatch \
+         share/shmstack/examples/array.sbatch share/shmstack/examples/cleanup.sbatch share/doc/shmstack/README.md \
          share/doc/shmstack/doc/user-guide.md share/doc/shmstack/doc/slurm.md; do
   [[ -f $P/$f ]] || fail "not installed: $f"
 done

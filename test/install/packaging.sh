@@ -36,6 +36,7 @@ env -i HOME="$T" PATH=/usr/bin:/bin bash -c '
   [[ $(command -v shmstack) == '"$P"'/bin/shmstack ]] || { echo "not on PATH after load"; exit 1; }
   man -w shmstack | grep -q "^'"$P"'/share/man/man1/shmstack.1" || { echo "man page not found: $(man -w shmstack 2>&1)"; exit 1; }
   [[ -f $SHMSTACK_EXAMPLES/prestep.sbatch ]] || { echo "SHMSTACK_EXAMPLES: $SHMSTACK_EXAMPLES"; exit 1; }
+  [[ $SHMSTACK_SRUN_MPI == pmi2 ]] || { echo "SHMSTACK_SRUN_MPI (what the examples give srun --mpi): ${SHMSTACK_SRUN_MPI:-unset}"; exit 1; }
   complete -p shmstack | grep -q _shmstack || { echo "no completion after load"; exit 1; }
   shmstack --version
   module unload shmstack

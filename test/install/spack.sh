@@ -12,7 +12,8 @@
 #  - built against the MPI asked for: CMake's "shmstack: MPI =" line and ldd;
 #  - from the installed prefix: --version, --help, the man page, a pack and
 #    unpack round trip; spack test run; spack load's environment (PATH,
-#    MANPATH, SHMSTACK_EXAMPLES, the completion found beside PATH's bin/).
+#    MANPATH, SHMSTACK_EXAMPLES, SHMSTACK_SRUN_MPI (pmix for ^openmpi, else
+#    pmi2), the completion found beside PATH's bin/).
 # Each Spack is unpacked once per tarball into SHMSTACK_SPACK_CACHE (default
 # TMPDIR/shmstack-spack) and left unchanged: what a run configures (its
 # repository, the source to fetch, the install tree, stages, caches) is in a
@@ -130,10 +131,11 @@ check_spack() (
     [[ $(command -v shmstack) == "$2/bin/shmstack" ]] || { echo "not on PATH: $PATH"; exit 1; }
     man -w shmstack | grep -q "^$2/share/man/man1/shmstack.1" || { echo "man -w: $(man -w shmstack 2>&1)"; exit 1; }
     [[ -f $SHMSTACK_EXAMPLES/prestep.sbatch ]] || { echo "SHMSTACK_EXAMPLES: ${SHMSTACK_EXAMPLES-unset}"; exit 1; }
+    [[ $SHMSTACK_SRUN_MPI == "$3" ]] || { echo "SHMSTACK_SRUN_MPI: ${SHMSTACK_SRUN_MPI-unset}, not $3"; exit 1; }
     bin=$(dirname "$(command -v shmstack)")  # bash-completion (2.10+) looks beside PATH entries
     source "${bin%/*}/share/bash-completion/completions/shmstack"
     complete -p shmstack | grep -q _shmstack || { echo "no completion"; exit 1; }
-  ' bash "$W/load.sh" "$P" >"$W/load.out" 2>&1 || { cat "$W/load.out"; fail "spack $v load: the environment"; }
+  ' bash "$W/load.sh" "$P" "$([[ $mpi == openmpi ]] && echo pmix || echo pmi2)" >"$W/load.out" 2>&1 || { cat "$W/load.out"; fail "spack $v load: the environment"; }
   echo "spack $v ok: $P"
 )
 

@@ -30,7 +30,7 @@ expect_job_failure task_corrupt "shmstack: error: .*corrupt\.tar\.lz4"
 # The pre-step example with a corrupt archive: the batch script stops at the
 # broadcast (its eval fails), the application step never starts, and
 # shmstack's message is in the job's output.
-job=$(STACK=$ARCH/corrupt.tar.lz4 submit prestep_corrupt "$EXAMPLES/prestep.sbatch")
+job=$(STACK=$ARCH/corrupt.tar.lz4 submit prestep_corrupt --mem=500M "$EXAMPLES/prestep.sbatch")
 [[ $(cat "$W/prestep_corrupt.rc") != 0 ]] || { show prestep_corrupt; fail "prestep_corrupt: the job succeeded"; }
 grep -Eq "shmstack: error: .*corrupt\.tar\.lz4" "$W/prestep_corrupt.out" || { show prestep_corrupt; fail "prestep_corrupt: no shmstack error in the job's output"; }
 ! grep -q "^app " "$W/prestep_corrupt.out" || { show prestep_corrupt; fail "prestep_corrupt: the application step ran"; }

@@ -30,6 +30,15 @@ as_user() {
     env -i PATH="$(dirname "$S")":/usr/local/bin:/usr/bin:/bin HOME=/tmp SLURM_CONF="$SLURM_CONF" "$@"
 }
 
+# What the shipped examples expect from a site, given to every job: the PMI
+# plugin srun gives shmstack's MPI steps (SHMSTACK_SRUN_MPI, which a site's
+# module sets: that of the MPI shmstack is built with), and a 'module'
+# command (an exported function, as Lmod's reaches batch jobs) that knows
+# 'module load shmstack' and nothing else (shmstack is on the job's PATH).
+JOB_ENV=(SHMSTACK_SRUN_MPI="${SRUN_MPI:-pmi2}"
+  'BASH_FUNC_module%%=() {  [[ "$*" == "load shmstack" ]] || { echo "module: no module for: $*" >&2; return 1; }
+}')
+
 # submit NAME SBATCH-ARGS...: sbatch as the test user, output in $W/NAME.out;
 # waits for the job to end (polling: sbatch --wait polls every few seconds)
 # and prints its id. The job's exit code is in $W/NAME.rc; STACK, if set, is
@@ -37,7 +46,8 @@ as_user() {
 submit() {
   local name=$1; shift
   local id state
-  id=$(cd "$W" && as_user ${STACK:+STACK="$STACK"} sbatch --parsable -o "$W/$name.out" "$@") || fail "sbatch $* failed"
+  id=$(cd "$W" && as_user "${JOB_ENV[@]}" ${STACK:+STACK="$STACK"} sbatch --parsable -o "$W/$name.out" "$@") ||
+    fail "sbatch $* failed"
   id=${id%%;*}
   for _ in $(seq 1200); do
     state=$(scontrol -o show job "$id" | grep -o 'JobState=[A-Z_]*' || true)

@@ -58,7 +58,7 @@ wait_gone node1
 # names both nodes and their jobs' cgroups; nothing is sent or left.
 cat >"$W/prestep.sh" <<'EOF'
 #!/bin/bash
-srun --mpi="${SRUN_MPI:-pmi2}" -N2 --ntasks-per-node=1 shmstack bcast "$BIG"
+srun --mpi="$SHMSTACK_SRUN_MPI" -N2 --ntasks-per-node=1 shmstack bcast "$BIG"
 echo "bcast rc=$?"
 EOF
 chmod 0755 "$W/prestep.sh"

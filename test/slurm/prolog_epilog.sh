@@ -23,7 +23,7 @@ stack="/dev/shm/shmstack-$TUID/sci-[0-9a-f]{12}"
 wait_gone node1 node2 node3
 echo "Prolog installed for job $job on 3 nodes as $TUSER; Epilog removed it"
 
-job=$(submit prolog --comment "shmstack=$ARCH/sci.tar.lz4" "$EXAMPLES/prolog.sbatch")
+job=$(submit prolog --mem=500M --comment "shmstack=$ARCH/sci.tar.lz4" "$EXAMPLES/prolog.sbatch")
 [[ $(cat "$W/prolog.rc") == 0 ]] || { show prolog; fail "prolog.sbatch (job $job) failed"; }
 check_app prolog 6
 wait_gone node1 node2 node3

@@ -27,7 +27,7 @@ for node in node1 node2 node3; do
 done
 wait_gone node1 node2 node3
 
-job=$(STACK=$ARCH/sci.tar.lz4 submit task-prolog "$EXAMPLES/task-prolog.sbatch")
+job=$(STACK=$ARCH/sci.tar.lz4 submit task-prolog --mem=500M "$EXAMPLES/task-prolog.sbatch")
 [[ $(cat "$W/task-prolog.rc") == 0 ]] || { show task-prolog; fail "task-prolog.sbatch (job $job) failed"; }
 check_app task-prolog 6
 wait_gone node1 node2 node3
