@@ -193,9 +193,13 @@ def write_json(path, results):
 def machine_floors(work, n, lz4_archive=None, decoded_bytes=0):
     """The node's floors at `n` threads, measured now (scripts/bench/floors.c, built with cc):
     {"write_bytes_per_s": n writers' bandwidth into `work`, "create_files_per_s": n threads'
-    rate of creating 8 KiB files there, "lz4_decode_bytes_per_s": n `lz4 -dc lz4_archive`
-    at once (`decoded_bytes` each), or None without lz4 or an archive}. Each of the first two
-    is the better of two tries (the first touches fresh tmpfs pages). None without a C compiler."""
+    rate of creating 8 KiB files there, "one_file_pwrite_bytes_per_s" and
+    "one_file_mmap_bytes_per_s": n threads writing one 1 GiB file together with pwrite, or
+    through a shared mapping (tmpfs serialises a file's writes on its inode lock, page faults
+    it does not: what the install of one large file can reach), "lz4_decode_bytes_per_s": n
+    `lz4 -dc lz4_archive` at once (`decoded_bytes` each), or None without lz4 or an archive}.
+    Each but the last is the better of two tries (the first touches fresh tmpfs pages). None
+    without a C compiler."""
     cc = shutil.which("cc") or shutil.which("gcc")
     if not cc:
         return None
@@ -205,7 +209,9 @@ def machine_floors(work, n, lz4_archive=None, decoded_bytes=0):
     scratch = os.path.join(work, "floor")
     floors = {}
     for label, argv in (("write_bytes_per_s", [tool, "write", str(n), str((2 << 30) // n), scratch]),
-                        ("create_files_per_s", [tool, "create", str(n), str(100000 // n), "8192", scratch])):
+                        ("create_files_per_s", [tool, "create", str(n), str(100000 // n), "8192", scratch]),
+                        ("one_file_pwrite_bytes_per_s", [tool, "onefile", str(n), str(1 << 30), scratch, "pwrite"]),
+                        ("one_file_mmap_bytes_per_s", [tool, "onefile", str(n), str(1 << 30), scratch, "mmap"])):
         best = 0.0
         for _ in range(2):
             os.makedirs(scratch)
