@@ -137,10 +137,12 @@ void FileWriterPool::write_job(const FileJob& job) {
 void FileWriterPool::write_range(const FileJob& job) {
   PieceVector pieces(job);
   std::uint64_t offset = job.offset;
+  std::unique_lock writing(job.file->write_mutex());
   if (int error = write_all(job.file->fd(), pieces, job.size, &offset)) {
     errno = error;
     write_error("cannot write", job.file->path(), shown_dir_);
   }
+  writing.unlock();
   job.file->release(shown_dir_);
 }
 
