@@ -8,10 +8,13 @@
 // writer writes with pwritev at their offset; whoever ends the file's last
 // range sets its mtime and closes it. The parsing thread goes on meanwhile,
 // and several large files are written at once. One file's ranges are written
-// one at a time (OpenFile::write_mutex): tmpfs takes the inode lock for every
-// write to a file, and a second writer there spins instead of sleeping (on 2
-// cores 8-27% of the install's CPU time, taken from the decoders; floors.c's
-// `onefile` measures how one file's writes scale). Jobs are handed over in
+// by one writer at a time with pwritev (OpenFile::write_mutex): tmpfs takes
+// the inode lock for every write to a file, and a second writer there spins
+// instead of sleeping (on 2 cores 8-27% of the install's CPU time, taken from
+// the decoders). With 4 writers or more, a range whose file is being written
+// is copied into a mapping of its pages instead: page faults do not take that
+// lock, so one large file is written by many writers at once (floors.c's
+// `onefile` measures both ways). Jobs are handed over in
 // batches (up to kBatchFiles files or kBatchBytes bytes): one queue operation
 // and one wake-up per batch instead of per file, and consecutive files --
 // usually one directory's -- go to one writer, so writers rarely contend for
@@ -112,7 +115,8 @@ struct FileJob {
   }
 };
 
-// Opens `path` under `dirfd` for writing a new file (O_EXCL|O_NOFOLLOW).
+// Opens `path` under `dirfd` as a new file (O_EXCL|O_NOFOLLOW), for reading too:
+// a large file's ranges may be copied into a mapping of it.
 int create_file(int dirfd, const std::string& path, mode_t mode, const std::string& shown_dir);
 void write_at(int fd, const char* data, std::size_t size, std::uint64_t offset,
               const std::string& path, const std::string& shown_dir);
@@ -147,6 +151,7 @@ class FileWriterPool {
   int dirfd_;
   std::string shown_dir_;
   std::size_t max_bytes_;
+  bool map_when_busy_;  // enough writers to copy into mappings rather than wait
   std::size_t bytes_ = 0;
   std::size_t busy_ = 0;
   bool stopping_ = false;

@@ -400,3 +400,44 @@ TEST_CASE("a failed range is reported with the file's name, and the file's descr
     CHECK(open_fd_count() == before);
   }
 }
+
+TEST_CASE("with 4 writers a range whose file is being written goes through a mapping; with fewer it waits its turn") {
+  UmaskGuard umask(0);
+  constexpr std::size_t kRange = 3 * 4096 + 100;  // ranges that share pages with their neighbours
+  constexpr std::size_t kRanges = 16;
+  std::string content(kRange * kRanges, '\0');
+  std::mt19937_64 random(11);
+  for (char& c : content) c = static_cast<char>(random());
+  for (unsigned threads : {2u, 4u}) {
+    CAPTURE(threads);
+    shmstack::test::TempDir dir;
+    DirFd dirfd(dir.path());
+    auto chunk = std::make_shared<std::string>(content);
+    bool done_while_held = false;
+    {
+      shmstack::FileWriterPool pool(dirfd.get(), dir.path(), threads, content.size());
+      int fd = shmstack::create_file(dirfd.get(), "big", 0444, dir.path());
+      REQUIRE(::ftruncate(fd, static_cast<off_t>(content.size())) == 0);
+      auto file = std::make_shared<shmstack::OpenFile>(fd, "big", timespec{0, UTIME_OMIT});
+      // As if another writer were writing the file all along.
+      std::unique_lock other_writer(file->write_mutex());
+      for (std::size_t i = 0; i < kRanges; ++i) {
+        shmstack::FileJob range;
+        range.path = "big";
+        range.file = file;
+        range.offset = i * kRange;
+        range.add(chunk->data() + range.offset, kRange, chunk);
+        file->hold();
+        pool.submit(std::move(range));
+      }
+      pool.flush();
+      for (int i = 0; i < 100 && chunk.use_count() > 1; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      done_while_held = chunk.use_count() == 1;  // every range written and let go
+      other_writer.unlock();
+      file->release(dir.path());
+      pool.drain();
+    }
+    CHECK(done_while_held == (threads >= 4));
+    CHECK(read_file(dir / "big") == content);
+  }
+}
