@@ -2,13 +2,11 @@
 
 #include <archive.h>
 #include <archive_entry.h>
-#include <fcntl.h>
-#include <unistd.h>
 
-#include <algorithm>
-#include <cerrno>
 #include <ctime>
+#include <optional>
 
+#include "archive/read_ahead.hpp"
 #include "base/cancel.hpp"
 #include "base/error.hpp"
 
@@ -42,7 +40,7 @@ void TarWriter::add_manifest(const Manifest& manifest) {
   data(text.data(), text.size(), kManifestEntry);
 }
 
-void TarWriter::add(const WalkEntry& e) {
+void TarWriter::add(const WalkEntry& e, const std::vector<char>* read_ahead) {
   check_cancelled();
   archive_entry_clear(entry_);
   archive_entry_copy_pathname(entry_, e.path.c_str());
@@ -68,7 +66,7 @@ void TarWriter::add(const WalkEntry& e) {
       archive_entry_set_filetype(entry_, AE_IFREG);
       archive_entry_set_size(entry_, static_cast<la_int64_t>(e.size));
       header(e.path);
-      file_data(e);
+      file_data(e, read_ahead);
       return;
   }
 }
@@ -94,38 +92,25 @@ void TarWriter::data(const char* p, std::size_t n, const std::string& path) {
   }
 }
 
-void TarWriter::file_data(const WalkEntry& e) {
-  std::string full = root_ + "/" + e.path;
-  int fd = [&] {
-    BusyTime::Span reading(read_time_);
-    return ::open(full.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-  }();
-  if (fd < 0) throw_errno("cannot open", full);
-  std::uint64_t left = e.size;
-  try {
-    while (left > 0) {
-      std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(left, buffer_.size()));
-      ssize_t n;
-      {
-        BusyTime::Span reading(read_time_);
-        n = ::read(fd, buffer_.data(), want);
-      }
-      if (n < 0 && errno == EINTR) {
-        check_cancelled();
-        continue;
-      }
-      if (n < 0) throw_errno("cannot read", full);
-      if (n == 0) throw Error("cannot pack " + quote(full), "file shrank while it was being packed");
-      data(buffer_.data(), static_cast<std::size_t>(n), e.path);
-      left -= static_cast<std::uint64_t>(n);
-    }
-    char probe;
-    if (::read(fd, &probe, 1) > 0) throw Error("cannot pack " + quote(full), "file grew while it was being packed");
-  } catch (...) {
-    ::close(fd);
-    throw;
+void TarWriter::file_data(const WalkEntry& e, const std::vector<char>* read_ahead) {
+  if (read_ahead) {
+    data(read_ahead->data(), read_ahead->size(), e.path);
+    return;
   }
-  ::close(fd);
+  std::optional<SourceFile> file;
+  {
+    BusyTime::Span reading(read_time_);
+    file.emplace(root_ + "/" + e.path, e.size);
+  }
+  while (file->left() > 0) {
+    std::size_t n;
+    {
+      BusyTime::Span reading(read_time_);
+      n = file->read(buffer_.data(), buffer_.size());
+    }
+    data(buffer_.data(), n, e.path);
+  }
+  file->expect_end();
 }
 
 la_ssize_t TarWriter::write(const char* p, std::size_t n) {

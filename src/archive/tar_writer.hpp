@@ -35,7 +35,9 @@ class TarWriter {
 
   // The manifest, as the first entry (kManifestEntry).
   void add_manifest(const Manifest& manifest);
-  void add(const WalkEntry& entry);
+  // A file's bytes are read from the tree, or taken from `read_ahead` when
+  // given (ReadAhead read them: exactly the entry's size).
+  void add(const WalkEntry& entry, const std::vector<char>* read_ahead = nullptr);
   // The end of the tar stream: everything is in the output once this returns.
   void finish();
   // For -v: seconds spent opening and reading the tree's files.
@@ -45,7 +47,7 @@ class TarWriter {
   [[noreturn]] void fail(const std::string& what);
   void header(const std::string& path);
   void data(const char* p, std::size_t n, const std::string& path);
-  void file_data(const WalkEntry& e);
+  void file_data(const WalkEntry& e, const std::vector<char>* read_ahead);
   la_ssize_t write(const char* p, std::size_t n);
   static la_ssize_t write_callback(archive*, void* self, const void* p, size_t n);
 

@@ -10,7 +10,7 @@ make_tree "$T/src"
 # -v says where pack's time went: the walk, the scans, the tar stream and the output.
 n='[0-9]+\.[0-9]+'
 for line in "walk: [0-9]+ entries in $n s" "relocation scan: [0-9]+ text file\(s\), [0-9]+ binary\(ies\) in $n s" \
-  "tar stream $n s: opening and reading files $n s, waiting for a free chunk \(held by the compressors or the output\) $n s, tar headers and copies $n s; busy compressing $n s, summed over 3 threads" \
+  "tar stream $n s: opening and reading files $n s \(small files read ahead by 0 thread\(s\): waited $n s for them\), waiting for a free chunk \(held by the compressors or the output\) $n s, tar headers and copies $n s; busy compressing $n s, summed over 3 threads" \
   "archive written: $n s in the output's write calls"; do
   grep -Eq "^shmstack: $line\$" "$T/pack.log" || fail "pack -v does not say: $line"
 done
@@ -19,6 +19,14 @@ id_a=$("$S" info --json "$T/a.tar.lz4" | python3 -c 'import json,sys; print(json
 id_b=$("$S" info --json "$T/b.tar.lz4" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
 [[ $id_a == "$id_b" ]] || fail "same tree, different ids: $id_a $id_b"
 [[ ! -e $T/a.tar.lz4.tmp.* ]] || fail "temporary output left behind"
+# From -j 4 on, helpers read the small files ahead of the tar stream: the same archive.
+"$S" pack "$T/src" -o "$T/ahead.tar.lz4" -j 8 --name demo -v 2>"$T/pack8.log"
+grep -Eq "^shmstack: tar stream $n s: opening and reading files $n s \(small files read ahead by 2 thread\(s\): " "$T/pack8.log" \
+  || { cat "$T/pack8.log"; fail "pack -j 8 -v does not say that 2 threads read ahead"; }
+cmp <(lz4 -dc "$T/a.tar.lz4" | tar -tv --full-time --exclude=.shmstack) <(lz4 -dc "$T/ahead.tar.lz4" | tar -tv --full-time --exclude=.shmstack) \
+  || fail "pack -j 8 (files read ahead) lists other entries than pack -j 1"
+cmp <(lz4 -dc "$T/a.tar.lz4" | tar -xO --exclude=.shmstack) <(lz4 -dc "$T/ahead.tar.lz4" | tar -xO --exclude=.shmstack) \
+  || fail "pack -j 8 (files read ahead) holds other bytes than pack -j 1"
 
 # serial install
 dest=$("$S" unpack "$T/a.tar.lz4" -j 1)
