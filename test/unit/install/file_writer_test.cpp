@@ -401,7 +401,7 @@ TEST_CASE("a failed range is reported with the file's name, and the file's descr
   }
 }
 
-TEST_CASE("with 4 writers a range whose file is being written goes through a mapping; with fewer it waits its turn") {
+TEST_CASE("with 4 writers a range whose file is being written goes through a mapping, with fewer it waits its turn") {
   UmaskGuard umask(0);
   constexpr std::size_t kRange = 3 * 4096 + 100;  // ranges that share pages with their neighbours
   constexpr std::size_t kRanges = 16;
