@@ -190,6 +190,17 @@ def write_json(path, results):
             json.dump(results, f, indent=2)
 
 
+def floors_tool(work):
+    """scripts/bench/floors.c built into `work` (once), or None without a C compiler."""
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if not cc:
+        return None
+    tool = os.path.join(work, "floors")
+    if not os.path.exists(tool):
+        run([cc, "-O2", "-pthread", "-o", tool, os.path.join(REPO, "scripts", "bench", "floors.c")])
+    return tool
+
+
 def machine_floors(work, n, lz4_archive=None, decoded_bytes=0):
     """The node's floors at `n` threads, measured now (scripts/bench/floors.c, built with cc):
     {"write_bytes_per_s": n writers' bandwidth into `work`, "create_files_per_s": n threads'
@@ -200,12 +211,9 @@ def machine_floors(work, n, lz4_archive=None, decoded_bytes=0):
     `lz4 -dc lz4_archive` at once (`decoded_bytes` each), or None without lz4 or an archive}.
     Each but the last is the better of two tries (the first touches fresh tmpfs pages). None
     without a C compiler."""
-    cc = shutil.which("cc") or shutil.which("gcc")
-    if not cc:
+    tool = floors_tool(work)
+    if not tool:
         return None
-    tool = os.path.join(work, "floors")
-    if not os.path.exists(tool):
-        run([cc, "-O2", "-pthread", "-o", tool, os.path.join(REPO, "scripts", "bench", "floors.c")])
     scratch = os.path.join(work, "floor")
     floors = {}
     for label, argv in (("write_bytes_per_s", [tool, "write", str(n), str((2 << 30) // n), scratch]),

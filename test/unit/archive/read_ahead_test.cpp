@@ -28,6 +28,16 @@ void write_file(const std::string& path, const std::string& content) {
 
 std::string content_of(int i) { return std::string(static_cast<std::size_t>(1000 + i * 37), static_cast<char>('a' + i % 26)); }
 
+// Files f0 .. f<count-1> in `dir`, with content_of(i), and their walk entries.
+std::vector<shmstack::WalkEntry> numbered_files(const shmstack::test::TempDir& dir, int count) {
+  std::vector<shmstack::WalkEntry> entries;
+  for (int i = 0; i < count; ++i) {
+    write_file(dir / ("f" + std::to_string(i)), content_of(i));
+    entries.push_back(file_entry("f" + std::to_string(i), content_of(i).size()));
+  }
+  return entries;
+}
+
 }  // namespace
 
 TEST_CASE("ReadAhead hands every small file's bytes in order, leaves large files and other entries to the caller") {
@@ -62,11 +72,7 @@ TEST_CASE("ReadAhead hands every small file's bytes in order, leaves large files
 
 TEST_CASE("ReadAhead throws a helper's failure at its entry, after the entries before it") {
   shmstack::test::TempDir dir;
-  std::vector<shmstack::WalkEntry> entries;
-  for (int i = 0; i < 40; ++i) {
-    write_file(dir / ("f" + std::to_string(i)), content_of(i));
-    entries.push_back(file_entry("f" + std::to_string(i), content_of(i).size()));
-  }
+  std::vector<shmstack::WalkEntry> entries = numbered_files(dir, 40);
   entries[10].size += 1;  // shrank since the walk
   entries[20].size -= 1;  // grew
   entries[30].path = "missing";
@@ -94,11 +100,7 @@ TEST_CASE("ReadAhead throws a helper's failure at its entry, after the entries b
 
 TEST_CASE("ReadAhead stops its helpers when the caller gives up part-way") {
   shmstack::test::TempDir dir;
-  std::vector<shmstack::WalkEntry> entries;
-  for (int i = 0; i < 100; ++i) {
-    write_file(dir / ("f" + std::to_string(i)), content_of(i));
-    entries.push_back(file_entry("f" + std::to_string(i), content_of(i).size()));
-  }
+  std::vector<shmstack::WalkEntry> entries = numbered_files(dir, 100);
   shmstack::ReadAhead ahead(dir.path(), entries, 2, 1);
   CHECK(ahead.take(0).has_value());
   CHECK(ahead.take(1).has_value());
