@@ -8,43 +8,16 @@
 
 #include "base/cancel.hpp"
 #include "base/error.hpp"
+#include "base/regular_file.hpp"
 
 namespace shmstack {
-namespace {
-
-const char* file_kind(mode_t mode) {
-  if (S_ISDIR(mode)) return "a directory";
-  if (S_ISFIFO(mode)) return "a FIFO";
-  if (S_ISSOCK(mode)) return "a socket";
-  if (S_ISCHR(mode)) return "a character device";
-  if (S_ISBLK(mode)) return "a block device";
-  return "not a file";
-}
-
-}  // namespace
 
 FileSource::FileSource(const std::string& path) : path_(path) {
-  // O_NONBLOCK so that opening a FIFO cannot wait for a writer forever; the
-  // flag is cleared once the file is known to be a regular one.
-  fd_ = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-  if (fd_ < 0) throw_errno("cannot open archive", path);
   struct stat st{};
-  if (::fstat(fd_, &st) != 0) {
-    int saved = errno;
-    ::close(fd_);
-    throw_system_error("cannot stat archive " + quote(path), saved);
-  }
-  if (!S_ISREG(st.st_mode)) {
-    ::close(fd_);
-    fd_ = -1;
-    throw Error("cannot read archive " + quote(path), std::string("not a regular file (") + file_kind(st.st_mode) + ")");
-  }
-  int flags = ::fcntl(fd_, F_GETFL);
-  if (flags < 0 || ::fcntl(fd_, F_SETFL, flags & ~O_NONBLOCK) != 0) {
-    int saved = errno;
-    ::close(fd_);
-    throw_system_error("cannot open archive " + quote(path), saved);
-  }
+  std::string problem;
+  fd_ = open_regular(AT_FDCWD, path, 0, problem, &st);
+  // st_mode is set once the file opened: then it is of the wrong kind.
+  if (fd_ < 0) throw Error((st.st_mode ? "cannot read archive " : "cannot open archive ") + quote(path), problem);
   size_ = static_cast<std::uint64_t>(st.st_size);
   mtime_ns_ = std::int64_t{st.st_mtim.tv_sec} * 1000000000 + st.st_mtim.tv_nsec;
   ::posix_fadvise(fd_, 0, 0, POSIX_FADV_SEQUENTIAL);

@@ -13,13 +13,13 @@
 
 #include "base/cancel.hpp"
 #include "base/error.hpp"
+#include "base/regular_file.hpp"
 
 namespace shmstack {
 namespace {
 
 std::uint64_t file_digest(const std::string& path, std::vector<char>& buffer) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0) throw_errno("cannot open", path);
+  int fd = open_regular_or_throw(path, O_NOFOLLOW);
   XXH3_state_t state;
   XXH3_64bits_reset(&state);
   for (;;) {

@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "base/path_check.hpp"
+#include "base/regular_file.hpp"
 
 namespace shmstack {
 namespace {
@@ -163,10 +164,11 @@ ElfSearchPaths read_elf_search_paths(std::string_view bytes) {
 ElfSearchPaths read_elf_search_paths_file(const std::string& path, std::uint64_t size) {
   ElfSearchPaths result;
   if (size < EI_NIDENT) return result;
-  int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  std::string problem;
+  int fd = open_regular(AT_FDCWD, path, O_NOFOLLOW, problem);
   if (fd < 0) {
     result.is_elf = true;
-    result.skipped = std::string("cannot open: ") + std::strerror(errno);
+    result.skipped = "cannot open: " + problem;
     return result;
   }
   char magic[SELFMAG];

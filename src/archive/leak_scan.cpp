@@ -15,6 +15,7 @@
 #include "base/path_check.hpp"
 #include "base/path_class.hpp"
 #include "base/progress.hpp"
+#include "base/regular_file.hpp"
 
 namespace shmstack {
 namespace {
@@ -64,7 +65,8 @@ std::string base_of(const std::string& path) {
 }
 
 bool read_small(const std::string& path, std::uint64_t size, std::string& out) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  std::string problem;
+  int fd = open_regular(AT_FDCWD, path, O_NOFOLLOW, problem);
   if (fd < 0) return false;
   out.resize(static_cast<std::size_t>(size));
   ssize_t n = ::pread(fd, out.data(), out.size(), 0);

@@ -10,13 +10,12 @@
 
 #include "base/cancel.hpp"
 #include "base/error.hpp"
+#include "base/regular_file.hpp"
 
 namespace shmstack {
 
 SourceFile::SourceFile(std::string path, std::uint64_t size)
-    : path_(std::move(path)), left_(size), fd_(::open(path_.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) {
-  if (fd_ < 0) throw_errno("cannot open", path_);
-}
+    : path_(std::move(path)), left_(size), fd_(open_regular_or_throw(path_, O_NOFOLLOW)) {}
 
 SourceFile::~SourceFile() { ::close(fd_); }
 

@@ -10,6 +10,7 @@
 #include "base/error.hpp"
 #include "base/path_check.hpp"
 #include "base/path_class.hpp"
+#include "base/regular_file.hpp"
 
 namespace shmstack {
 namespace {
@@ -25,8 +26,7 @@ std::vector<std::string> longest_first(std::vector<std::string> prefixes) {
 }
 
 bool read_text(const std::string& path, std::uint64_t size, std::string& out) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0) throw_errno("cannot open", path);
+  int fd = open_regular_or_throw(path, O_NOFOLLOW);
   out.resize(static_cast<std::size_t>(size));
   std::size_t got = 0;
   while (got < out.size()) {

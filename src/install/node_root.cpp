@@ -24,19 +24,16 @@
 #include "base/error.hpp"
 #include "base/path_check.hpp"
 #include "base/progress.hpp"
+#include "base/regular_file.hpp"
 
 namespace shmstack {
 
 std::string read_small_file(int dirfd, const std::string& path) {
-  // O_NONBLOCK: a FIFO planted under the name must not block the open (the
-  // Epilog reads these as the user; a hang there would drain the node).
-  int fd = ::openat(dirfd, path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  // A FIFO planted under the name must not block the open (the Epilog
+  // reads these as the user; a hang there would drain the node).
+  std::string problem;
+  int fd = open_regular(dirfd, path, O_NOFOLLOW, problem);
   if (fd < 0) return {};
-  struct stat st{};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return {};
-  }
   std::string text;
   char buf[65536];
   ssize_t n;

@@ -1,11 +1,16 @@
 // Tests read_ahead: small files read ahead in the walk's order, larger ones left to the
-// caller, a helper's failure thrown at its entry, and a budget smaller than what is ahead.
+// caller, a helper's failure thrown at its entry, a budget smaller than what is ahead,
+// and a file that became a FIFO since the walk (an error, not a hang).
 #include <doctest/doctest.h>
 
+#include <sys/stat.h>
+
+#include <cstdio>
 #include <fstream>
 #include <string>
 #include <vector>
 
+#include "archive/content_digest.hpp"
 #include "archive/read_ahead.hpp"
 #include "archive/walk.hpp"
 #include "base/error.hpp"
@@ -76,6 +81,9 @@ TEST_CASE("ReadAhead throws a helper's failure at its entry, after the entries b
   entries[10].size += 1;  // shrank since the walk
   entries[20].size -= 1;  // grew
   entries[30].path = "missing";
+  // Replaced by a FIFO since the walk: opening it must not wait for a writer.
+  std::remove((dir / "f35").c_str());
+  REQUIRE(::mkfifo((dir / "f35").c_str(), 0600) == 0);
   for (unsigned threads : {1u, 4u}) {
     CAPTURE(threads);
     shmstack::ReadAhead ahead(dir.path(), entries, threads, 4096);
@@ -88,13 +96,14 @@ TEST_CASE("ReadAhead throws a helper's failure at its entry, after the entries b
         failures.push_back(std::to_string(i) + ": " + e.what());
       }
     }
-    REQUIRE(failures.size() == 3);
+    REQUIRE(failures.size() == 4);
     CHECK(failures[0].find("10: ") == 0);
     CHECK(failures[0].find("file shrank while it was being packed") != std::string::npos);
     CHECK(failures[1].find("20: ") == 0);
     CHECK(failures[1].find("file grew while it was being packed") != std::string::npos);
     CHECK(failures[2].find("30: cannot open") == 0);
     CHECK(failures[2].find("missing") != std::string::npos);
+    CHECK(failures[3] == "35: cannot open '" + (dir / "f35") + "': not a regular file (a FIFO)");
   }
 }
 
@@ -105,4 +114,14 @@ TEST_CASE("ReadAhead stops its helpers when the caller gives up part-way") {
   CHECK(ahead.take(0).has_value());
   CHECK(ahead.take(1).has_value());
   // The destructor returns although 98 entries were never taken.
+}
+
+TEST_CASE("pack's own readers refuse a FIFO put in a file's place since the walk, without waiting for a writer") {
+  shmstack::test::TempDir dir;
+  std::vector<shmstack::WalkEntry> entries = numbered_files(dir, 3);
+  std::remove((dir / "f1").c_str());
+  REQUIRE(::mkfifo((dir / "f1").c_str(), 0600) == 0);
+  std::string expected = "cannot open '" + (dir / "f1") + "': not a regular file (a FIFO)";
+  CHECK_THROWS_WITH_AS(shmstack::SourceFile(dir / "f1", entries[1].size), expected.c_str(), shmstack::Error);
+  CHECK_THROWS_WITH_AS(shmstack::content_digests(dir.path(), entries, 2), expected.c_str(), shmstack::Error);
 }
