@@ -116,7 +116,7 @@ PackPlan plan_pack(const PackOptions& options) {
   if (!S_ISDIR(st.st_mode)) throw Error("cannot pack " + quote(options.dir), "not a directory");
   PackPlan plan;
   auto walk_start = std::chrono::steady_clock::now();
-  plan.entries = walk_tree(options.dir, options.excludes);
+  plan.entries = walk_tree(options.dir, options.excludes, {}, options.threads);
   log::info("walk: %zu entries in %.3f s", plan.entries.size(),
             std::chrono::duration<double>(std::chrono::steady_clock::now() - walk_start).count());
   plan.manifest = manifest_for(plan.entries);

@@ -7,7 +7,7 @@
 // to its first path. Sockets, FIFOs and devices are skipped with a warning
 // (they cannot be installed); an unreadable directory is an error (a stack
 // with a silent hole would be worse than none). Two descriptors are open
-// whatever the depth (base/dir_walk.hpp).
+// whatever the depth (base/dir_walk.hpp), two per thread in the parallel walk.
 #pragma once
 
 #include <sys/types.h>
@@ -44,7 +44,10 @@ struct WalkLimits {
   bool skip_unreadable = false;
 };
 
+// With `threads` > 1 the directories are listed by that many threads (on a
+// parallel file system each stat is a round trip to a server); the result is
+// the same, entry for entry, errors included.
 std::vector<WalkEntry> walk_tree(const std::string& root, const std::vector<std::string>& excludes,
-                                 const WalkLimits& limits = {});
+                                 const WalkLimits& limits = {}, unsigned threads = 1);
 
 }  // namespace shmstack

@@ -2,16 +2,19 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
-#include <functional>
 #include <string_view>
 #include <vector>
 
 #include "base/error.hpp"
+#include "base/path_check.hpp"
 
 namespace shmstack {
 namespace {
@@ -62,25 +65,10 @@ class Walk {
     level.ino = st.st_ino;
   }
 
+  // The names still to visit come off the back: sorted the other way round.
   std::vector<std::string> read_names(int fd, const std::string& relative) const {
-    int copy = ::dup(fd);
-    DIR* dir = copy >= 0 ? ::fdopendir(copy) : nullptr;
-    if (!dir) {
-      int saved = errno;
-      if (copy >= 0) ::close(copy);
-      throw_system_error("cannot read directory " + quote(shown(relative)), saved);
-    }
-    std::vector<std::string> names;
-    errno = 0;
-    while (dirent* d = ::readdir(dir)) {
-      std::string_view n = d->d_name;
-      if (n != "." && n != "..") names.emplace_back(n);
-      errno = 0;
-    }
-    int saved = errno;
-    ::closedir(dir);
-    if (saved != 0) throw_system_error("cannot read directory " + quote(shown(relative)), saved);
-    std::sort(names.begin(), names.end(), std::greater<>());
+    std::vector<std::string> names = read_directory_names(fd, shown(relative));
+    std::reverse(names.begin(), names.end());
     return names;
   }
 
@@ -160,9 +148,69 @@ class Walk {
 
 }  // namespace
 
+std::vector<std::string> read_directory_names(int fd, const std::string& shown) {
+  int copy = ::dup(fd);
+  DIR* dir = copy >= 0 ? ::fdopendir(copy) : nullptr;
+  if (!dir) {
+    int saved = errno;
+    if (copy >= 0) ::close(copy);
+    throw_system_error("cannot read directory " + quote(shown), saved);
+  }
+  std::vector<std::string> names;
+  errno = 0;
+  while (dirent* d = ::readdir(dir)) {
+    std::string_view n = d->d_name;
+    if (n != "." && n != "..") names.emplace_back(n);
+    errno = 0;
+  }
+  int saved = errno;
+  ::closedir(dir);
+  if (saved != 0) throw_system_error("cannot read directory " + quote(shown), saved);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
 void walk_directory(int top, const std::string& shown, DirVisitor& visitor) {
   Walk walk(top, shown, visitor);
   walk.run();
+}
+
+int open_directory_beneath(int top, const std::string& relative, bool step_by_step) {
+  constexpr int kFlags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+  if (relative.empty()) return ::openat(top, ".", kFlags);
+  // Names only: "", "." and ".." are refused whichever way it is opened.
+  std::vector<std::string_view> names = split(relative, '/');
+  for (std::string_view name : names) {
+    if (name.empty() || name == "." || name == "..") {
+      errno = EXDEV;  // what openat2 answers for a way out of `top`
+      return -1;
+    }
+  }
+  static std::atomic<bool> kernel_has_openat2{true};
+  if (!step_by_step && kernel_has_openat2.load(std::memory_order_relaxed)) {
+    open_how how{};
+    how.flags = kFlags;
+    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+    int fd = static_cast<int>(::syscall(SYS_openat2, top, relative.c_str(), &how, sizeof how));
+    // ENOSYS: before Linux 5.6 (or a seccomp filter that does not know it);
+    // ENAMETOOLONG: a path past PATH_MAX, which the steps below can still open.
+    if (fd >= 0 || (errno != ENOSYS && errno != ENAMETOOLONG && errno != EPERM)) return fd;
+    if (errno != ENAMETOOLONG) kernel_has_openat2.store(false, std::memory_order_relaxed);
+  }
+  int fd = top;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    bool last = i + 1 == names.size();
+    std::string name(names[i]);
+    int next = ::openat(fd, name.c_str(), last ? kFlags : O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    int saved = errno;
+    if (fd != top) ::close(fd);
+    if (next < 0) {
+      errno = saved;
+      return -1;
+    }
+    fd = next;
+  }
+  return fd;
 }
 
 }  // namespace shmstack

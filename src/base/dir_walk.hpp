@@ -17,6 +17,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace shmstack {
 
@@ -37,5 +38,18 @@ class DirVisitor {
 // Visits everything below the directory open as `top` (borrowed, not
 // closed). Errors (Error) name `shown` + "/" + the relative path.
 void walk_directory(int top, const std::string& shown, DirVisitor& visitor);
+
+// The names in the directory open as `fd` (borrowed), "." and ".." left out,
+// sorted bytewise. Errors name `shown`.
+std::vector<std::string> read_directory_names(int fd, const std::string& shown);
+
+// Opens the directory at `relative` ("a/b/c"; "" is `top` itself) below the
+// directory open as `top`, following no symlink on the way and never leaving
+// `top`: one openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS) where the kernel
+// has it (Linux 5.6), else, or with `step_by_step`, one O_PATH | O_NOFOLLOW
+// step per component (no path length limit). Returns the descriptor, or -1
+// with errno set (ELOOP or ENOTDIR: a symlink or a file on the way; EXDEV:
+// an empty, "." or ".." component).
+int open_directory_beneath(int top, const std::string& relative, bool step_by_step = false);
 
 }  // namespace shmstack

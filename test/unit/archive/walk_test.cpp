@@ -221,3 +221,56 @@ TEST_CASE("walk_tree throws on an unreadable directory") {
   CHECK_THROWS_AS(shmstack::walk_tree(dir.path(), {}), shmstack::Error);
   ::chmod((dir / "locked").c_str(), 0700);
 }
+
+namespace {
+
+// Every field of every entry, one line each: what two walks are compared by.
+std::vector<std::string> described(const std::vector<WalkEntry>& entries) {
+  std::vector<std::string> lines;
+  for (const WalkEntry& e : entries)
+    lines.push_back(e.path + " " + std::to_string(static_cast<int>(e.type)) + " " + std::to_string(e.mode) + " " +
+                    std::to_string(e.size) + " " + std::to_string(e.mtime_sec) + "." + std::to_string(e.mtime_nsec) +
+                    " -> " + e.link);
+  return lines;
+}
+
+}  // namespace
+
+TEST_CASE("the parallel walk lists what the serial walk lists, entry for entry, hard links to the same first path") {
+  SampleTree tree;
+  // More than the sample: wide and deep directories, hard links across them
+  // (the first path in the walk's order is the file), a FIFO, empty directories.
+  for (int d = 0; d < 40; ++d) {
+    std::string dir = tree.dir / ("pkg" + std::to_string(d));
+    make_dir(dir);
+    for (int f = 0; f < 25; ++f) make_file(dir + "/m" + std::to_string(f) + ".py", std::string(static_cast<std::size_t>(f), 'x'));
+    make_dir(dir + "/empty");
+    if (d % 5 == 0) REQUIRE(::link((tree.dir / "z_exec.sh").c_str(), (dir + "/exec_again").c_str()) == 0);
+    if (d % 7 == 0) REQUIRE(::symlink("m1.py", (dir + "/alias").c_str()) == 0);
+  }
+  REQUIRE(::mkfifo((tree.dir / "pkg3/pipe").c_str(), 0600) == 0);
+  std::string deep = tree.dir / "deep";
+  for (int level = 0; level < 200; ++level) {
+    make_dir(deep);
+    deep += "/d";
+  }
+  make_file(deep, "bottom");
+  for (const std::vector<std::string>& excludes : {std::vector<std::string>{}, kExcludes, {"pkg1*", "empty/"}}) {
+    std::vector<std::string> serial = described(shmstack::walk_tree(tree.dir.path(), excludes));
+    REQUIRE(serial.size() > 500);
+    for (unsigned threads : {2u, 4u, 16u}) {
+      CAPTURE(threads);
+      CHECK(described(shmstack::walk_tree(tree.dir.path(), excludes, {}, threads)) == serial);
+    }
+  }
+  shmstack::WalkLimits top_two;
+  top_two.max_depth = 2;
+  CHECK(described(shmstack::walk_tree(tree.dir.path(), {}, top_two, 4)) ==
+        described(shmstack::walk_tree(tree.dir.path(), {}, top_two)));
+}
+
+TEST_CASE("the parallel walk of an empty directory is empty and of a missing one throws") {
+  shmstack::test::TempDir dir;
+  CHECK(shmstack::walk_tree(dir.path(), {}, {}, 4).empty());
+  CHECK_THROWS_AS(shmstack::walk_tree(dir / "missing", {}, {}, 4), shmstack::Error);
+}

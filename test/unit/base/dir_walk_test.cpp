@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <fcntl.h>
+#include <limits.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -99,4 +100,66 @@ TEST_CASE("walk_directory refuses to go up into a directory it did not come down
   CHECK_THROWS_WITH_AS(shmstack::walk_directory(mover.top, dir.path(), mover),
                        doctest::Contains("it was moved while being walked"), shmstack::Error);
   ::close(mover.top);
+}
+
+TEST_CASE("open_directory_beneath opens directories below the top and refuses symlinks, files and '..' on the way") {
+  shmstack::test::TempDir dir;
+  REQUIRE(::mkdir((dir / "a").c_str(), 0755) == 0);
+  REQUIRE(::mkdir((dir / "a/b").c_str(), 0755) == 0);
+  REQUIRE(::symlink("a", (dir / "link").c_str()) == 0);
+  REQUIRE(::symlink("b", (dir / "a/last").c_str()) == 0);
+  int file = ::open((dir / "a/file").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  REQUIRE(file >= 0);
+  ::close(file);
+  int top = ::open(dir.path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  REQUIRE(top >= 0);
+  struct stat want{};
+  REQUIRE(::stat((dir / "a/b").c_str(), &want) == 0);
+  for (bool step_by_step : {false, true}) {
+    CAPTURE(step_by_step);
+    int fd = shmstack::open_directory_beneath(top, "a/b", step_by_step);
+    REQUIRE(fd >= 0);
+    struct stat got{};
+    REQUIRE(::fstat(fd, &got) == 0);
+    CHECK(got.st_ino == want.st_ino);
+    ::close(fd);
+    fd = shmstack::open_directory_beneath(top, "", step_by_step);
+    CHECK(fd >= 0);
+    ::close(fd);
+    for (const char* refused : {"link/b", "a/last", "a/file", "a/file/x", "a/../a", "a/b/../..", "missing/b"}) {
+      CAPTURE(refused);
+      fd = shmstack::open_directory_beneath(top, refused, step_by_step);
+      CHECK(fd == -1);
+      if (fd >= 0) ::close(fd);
+    }
+  }
+  ::close(top);
+}
+
+TEST_CASE("open_directory_beneath opens a path longer than PATH_MAX, one step at a time") {
+  shmstack::test::TempDir dir;
+  int top = ::open(dir.path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  REQUIRE(top >= 0);
+  std::string name(200, 'n'), relative;
+  std::vector<int> levels = {top};  // kept open to remove them from the bottom (TempDir cannot)
+  for (int level = 0; level < 25; ++level) {  // 25 x 201 characters: past 4,096
+    REQUIRE(::mkdirat(levels.back(), name.c_str(), 0755) == 0);
+    levels.push_back(::openat(levels.back(), name.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    REQUIRE(levels.back() >= 0);
+    relative += (relative.empty() ? "" : "/") + name;
+  }
+  struct stat want{};
+  REQUIRE(::fstat(levels.back(), &want) == 0);
+  REQUIRE(relative.size() > PATH_MAX);
+  int fd = shmstack::open_directory_beneath(top, relative);
+  REQUIRE(fd >= 0);
+  struct stat got{};
+  REQUIRE(::fstat(fd, &got) == 0);
+  CHECK(got.st_ino == want.st_ino);
+  ::close(fd);
+  for (std::size_t i = levels.size() - 1; i > 0; --i) {
+    ::close(levels[i]);
+    ::unlinkat(levels[i - 1], name.c_str(), AT_REMOVEDIR);
+  }
+  ::close(top);
 }
