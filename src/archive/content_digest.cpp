@@ -5,14 +5,11 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
-#include <atomic>
 #include <cerrno>
-#include <exception>
-#include <mutex>
-#include <thread>
 
 #include "base/cancel.hpp"
 #include "base/error.hpp"
+#include "base/parallel_for.hpp"
 #include "base/regular_file.hpp"
 
 namespace shmstack {
@@ -42,29 +39,12 @@ std::uint64_t file_digest(const std::string& path, std::vector<char>& buffer) {
 std::vector<std::uint64_t> content_digests(const std::string& root, const std::vector<WalkEntry>& entries,
                                            unsigned threads) {
   std::vector<std::uint64_t> digests(entries.size(), 0);
-  std::atomic<std::size_t> next{0};
-  std::atomic<bool> failed{false};
-  std::exception_ptr error;
-  std::mutex error_mutex;
-  auto work = [&] {
-    std::vector<char> buffer(std::size_t{1} << 20);
-    try {
-      for (std::size_t i = next++; i < entries.size() && !failed; i = next++) {
-        if (entries[i].type != WalkEntry::Type::file) continue;
-        check_cancelled();
-        digests[i] = file_digest(root + "/" + entries[i].path, buffer);
-      }
-    } catch (...) {
-      std::lock_guard<std::mutex> lock(error_mutex);
-      if (!error) error = std::current_exception();
-      failed = true;
-    }
-  };
-  std::vector<std::thread> pool;
-  for (unsigned t = 1; t < std::max(1u, threads); ++t) pool.emplace_back(work);
-  work();
-  for (std::thread& t : pool) t.join();
-  if (error) std::rethrow_exception(error);
+  parallel_for(entries.size(), threads, [&](std::size_t i) {
+    if (entries[i].type != WalkEntry::Type::file) return;
+    check_cancelled();
+    thread_local std::vector<char> buffer(std::size_t{1} << 20);
+    digests[i] = file_digest(root + "/" + entries[i].path, buffer);
+  });
   return digests;
 }
 
