@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <iterator>
 #include <map>
 #include <set>
 #include <unordered_set>
@@ -12,6 +13,7 @@
 #include "archive/relocation.hpp"
 #include "base/error.hpp"
 #include "base/log.hpp"
+#include "base/parallel_for.hpp"
 #include "base/path_check.hpp"
 #include "base/path_class.hpp"
 #include "base/progress.hpp"
@@ -129,63 +131,79 @@ std::string symlink_leak(const std::string& path, const std::string& target, con
   return "symlink to " + quote(target) + " leaves the stack";
 }
 
-std::vector<Leak> find_leaks(const std::string& root, const std::vector<WalkEntry>& entries,
-                             const std::vector<std::string>& prefixes) {
+namespace {
+
+// What one entry of the walk leaks, and what pack says of it with -v.
+struct EntryFindings {
   std::vector<Leak> leaks;
+  std::vector<std::string> notes;
+};
+
+EntryFindings entry_leaks(const std::string& root, const WalkEntry& e, const std::vector<std::string>& prefixes) {
+  EntryFindings found;
+  if (e.type == WalkEntry::Type::symlink) {
+    if (std::string why = symlink_leak(e.path, e.link, root, prefixes); !why.empty()) {
+      std::string where = e.link[0] == '/' ? normalize_path(e.link)
+                                           : normalize_path(root + "/" + std::string(parent_of(e.path)) + "/" + e.link);
+      found.leaks.push_back({e.path, why, "symlinks", where});
+    }
+    return found;
+  }
+  if (e.type != WalkEntry::Type::file) return found;
+  std::string base = base_of(e.path);
+  bool pth = base.size() > 4 && base.compare(base.size() - 4, 4, ".pth") == 0;
   std::string text;
-  for (const WalkEntry& e : entries) {
-    if (e.type == WalkEntry::Type::symlink) {
-      if (std::string why = symlink_leak(e.path, e.link, root, prefixes); !why.empty()) {
-        std::string where = e.link[0] == '/'
-                                ? normalize_path(e.link)
-                                : normalize_path(root + "/" + std::string(parent_of(e.path)) + "/" + e.link);
-        leaks.push_back({e.path, why, "symlinks", where});
+  if ((pth || base == "pyvenv.cfg") && e.size <= kMaxRelocatedFile && read_small(root + "/" + e.path, e.size, text)) {
+    // The stack's own pyvenv.cfg: its home is where the interpreter stays.
+    bool venv = e.path == "pyvenv.cfg";
+    std::string home = venv ? pyvenv_home(text) : "";
+    if (!home.empty() && home[0] == '/' && is_system_path(normalize_path(home)))
+      found.notes.push_back("venv: the interpreter and standard library stay in " + quote(interpreter_prefix(home)) +
+                            " (pyvenv.cfg home), a system directory that each node has");
+    for (const std::string& p : pth ? pth_leaks(text, prefixes) : pyvenv_cfg_leaks(text, prefixes)) {
+      Leak leak{e.path, (pth ? ".pth line " : "pyvenv.cfg value ") + quote(p) + " is outside the stack",
+                pth ? ".pth lines" : "pyvenv.cfg values", normalize_path(p)};
+      if (venv && leaves(home, prefixes)) {
+        leak.venv = true;
+        leak.names = interpreter_prefix(home);
       }
-      continue;
+      found.leaks.push_back(std::move(leak));
     }
-    if (e.type != WalkEntry::Type::file) continue;
-    std::string base = base_of(e.path);
-    bool pth = base.size() > 4 && base.compare(base.size() - 4, 4, ".pth") == 0;
-    if ((pth || base == "pyvenv.cfg") && e.size <= kMaxRelocatedFile && read_small(root + "/" + e.path, e.size, text)) {
-      // The stack's own pyvenv.cfg: its home is where the interpreter stays.
-      bool venv = e.path == "pyvenv.cfg";
-      std::string home = venv ? pyvenv_home(text) : "";
-      if (!home.empty() && home[0] == '/' && is_system_path(normalize_path(home)))
-        log::info(
-            "venv: the interpreter and standard library stay in %s (pyvenv.cfg home), a system directory "
-            "that each node has",
-            quote(interpreter_prefix(home)).c_str());
-      for (const std::string& p : pth ? pth_leaks(text, prefixes) : pyvenv_cfg_leaks(text, prefixes)) {
-        Leak leak{e.path, (pth ? ".pth line " : "pyvenv.cfg value ") + quote(p) + " is outside the stack",
-                  pth ? ".pth lines" : "pyvenv.cfg values", normalize_path(p)};
-        if (venv && leaves(home, prefixes)) {
-          leak.venv = true;
-          leak.names = interpreter_prefix(home);
-        }
-        leaks.push_back(std::move(leak));
-      }
-      continue;
+    return found;
+  }
+  if (!is_elf_candidate(e)) return found;
+  ElfSearchPaths elf = read_elf_search_paths_file(root + "/" + e.path, e.size);
+  if (!elf.is_elf) return found;
+  if (!elf.skipped.empty())  // cannot be judged; not a leak either
+    found.notes.push_back("leak check: " + quote(e.path) + ": ELF not read: " + elf.skipped);
+  std::string unrelocatable = e.size > kMaxRelocatedBinary ? "larger than " + human_bytes(kMaxRelocatedBinary)
+                                                           : relocate_search_paths(elf, e.path, prefixes).problem;
+  for (const auto* list : {&elf.rpath, &elf.runpath}) {
+    std::string name = list == &elf.rpath ? "RPATH" : "RUNPATH";
+    for (const std::string& entry : *list) {
+      std::string why = search_path_leak(entry, prefixes, unrelocatable);
+      if (why.empty()) continue;
+      std::string named = normalize_path(entry);
+      std::string packed_from = holder(named, prefixes);
+      Leak leak{e.path, name + " entry " + quote(entry) + " " + why, name + " entries",
+                packed_from.empty() ? named : packed_from};
+      leak.unrelocatable = !packed_from.empty();
+      found.leaks.push_back(std::move(leak));
     }
-    if (!is_elf_candidate(e)) continue;
-    ElfSearchPaths elf = read_elf_search_paths_file(root + "/" + e.path, e.size);
-    if (!elf.is_elf) continue;
-    if (!elf.skipped.empty())  // cannot be judged; not a leak either
-      log::info("leak check: %s: ELF not read: %s", quote(e.path).c_str(), elf.skipped.c_str());
-    std::string unrelocatable = e.size > kMaxRelocatedBinary ? "larger than " + human_bytes(kMaxRelocatedBinary)
-                                                             : relocate_search_paths(elf, e.path, prefixes).problem;
-    for (const auto* list : {&elf.rpath, &elf.runpath}) {
-      std::string name = list == &elf.rpath ? "RPATH" : "RUNPATH";
-      for (const std::string& entry : *list) {
-        std::string why = search_path_leak(entry, prefixes, unrelocatable);
-        if (why.empty()) continue;
-        std::string named = normalize_path(entry);
-        std::string packed_from = holder(named, prefixes);
-        Leak leak{e.path, name + " entry " + quote(entry) + " " + why, name + " entries",
-                  packed_from.empty() ? named : packed_from};
-        leak.unrelocatable = !packed_from.empty();
-        leaks.push_back(std::move(leak));
-      }
-    }
+  }
+  return found;
+}
+
+}  // namespace
+
+std::vector<Leak> find_leaks(const std::string& root, const std::vector<WalkEntry>& entries,
+                             const std::vector<std::string>& prefixes, unsigned threads) {
+  std::vector<EntryFindings> found(entries.size());
+  parallel_for(entries.size(), threads, [&](std::size_t i) { found[i] = entry_leaks(root, entries[i], prefixes); });
+  std::vector<Leak> leaks;
+  for (EntryFindings& f : found) {
+    for (const std::string& note : f.notes) log::info("%s", note.c_str());
+    std::move(f.leaks.begin(), f.leaks.end(), std::back_inserter(leaks));
   }
   return leaks;
 }

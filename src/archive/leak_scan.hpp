@@ -68,8 +68,10 @@ std::string symlink_leak(const std::string& path, const std::string& target, con
                          const std::vector<std::string>& prefixes);
 
 // All of the above over a walk of `root`; `prefixes` are `root`'s spellings.
+// The files are read on `threads` threads; the leaks, and the notes logged
+// with -v, come in the walk's order whatever the count.
 std::vector<Leak> find_leaks(const std::string& root, const std::vector<WalkEntry>& entries,
-                             const std::vector<std::string>& prefixes);
+                             const std::vector<std::string>& prefixes, unsigned threads = 1);
 
 // The home of a pyvenv.cfg ("home = /opt/py/bin"), or "".
 std::string pyvenv_home(std::string_view text);

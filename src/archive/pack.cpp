@@ -140,8 +140,8 @@ PackPlan plan_pack(const PackOptions& options) {
     if (std::find(m.relocation.prefixes.begin(), m.relocation.prefixes.end(), prefix) == m.relocation.prefixes.end())
       m.relocation.prefixes.push_back(prefix);
   auto relocation_start = std::chrono::steady_clock::now();
-  m.relocation.files = find_prefix_files(m.source, plan.entries, m.relocation.prefixes);
-  m.relocation.binaries = find_prefix_binaries(m.source, plan.entries, m.relocation.prefixes);
+  m.relocation.files = find_prefix_files(m.source, plan.entries, m.relocation.prefixes, options.threads);
+  m.relocation.binaries = find_prefix_binaries(m.source, plan.entries, m.relocation.prefixes, options.threads);
   log::info("relocation scan: %zu text file(s), %zu binary(ies) in %.3f s", m.relocation.files.size(),
             m.relocation.binaries.size(),
             std::chrono::duration<double>(std::chrono::steady_clock::now() - relocation_start).count());
@@ -149,7 +149,7 @@ PackPlan plan_pack(const PackOptions& options) {
   if (std::string problem = manifest_text_problem(m); !problem.empty())
     throw Error("cannot pack " + quote(options.dir), "in the manifest, " + problem);
   auto scan_start = std::chrono::steady_clock::now();
-  plan.leaks = find_leaks(m.source, plan.entries, m.relocation.prefixes);
+  plan.leaks = find_leaks(m.source, plan.entries, m.relocation.prefixes, options.threads);
   log::info("leak check: %zu finding(s) in %.3f s", plan.leaks.size(),
             std::chrono::duration<double>(std::chrono::steady_clock::now() - scan_start).count());
   bool links_in_prefix = std::any_of(plan.entries.begin(), plan.entries.end(), [&](const WalkEntry& e) {

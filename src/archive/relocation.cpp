@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "base/error.hpp"
+#include "base/parallel_for.hpp"
 #include "base/path_check.hpp"
 #include "base/path_class.hpp"
 #include "base/regular_file.hpp"
@@ -39,6 +40,14 @@ bool read_text(const std::string& path, std::uint64_t size, std::string& out) {
   return out.find('\0') == std::string::npos;
 }
 
+// The paths of the entries marked 1, in the walk's order.
+std::vector<std::string> paths_marked(const std::vector<WalkEntry>& entries, const std::vector<char>& marks) {
+  std::vector<std::string> paths;
+  for (std::size_t i = 0; i < entries.size(); ++i)
+    if (marks[i]) paths.push_back(entries[i].path);
+  return paths;
+}
+
 }  // namespace
 
 bool is_relocation_candidate(const WalkEntry& e) {
@@ -54,20 +63,17 @@ bool is_relocation_candidate(const WalkEntry& e) {
 }
 
 std::vector<std::string> find_prefix_files(const std::string& root, const std::vector<WalkEntry>& entries,
-                                           const std::vector<std::string>& prefixes) {
-  std::vector<std::string> found;
-  std::string text;
-  for (const WalkEntry& e : entries) {
-    if (!is_relocation_candidate(e)) continue;
-    if (!read_text(root + "/" + e.path, e.size, text)) continue;  // binary
-    for (const std::string& prefix : prefixes) {
-      if (text.find(prefix) != std::string::npos) {
-        found.push_back(e.path);
-        break;
-      }
-    }
-  }
-  return found;
+                                           const std::vector<std::string>& prefixes, unsigned threads) {
+  std::vector<char> names(entries.size(), 0);  // 1: entry i names a prefix
+  parallel_for(entries.size(), threads, [&](std::size_t i) {
+    const WalkEntry& e = entries[i];
+    if (!is_relocation_candidate(e)) return;
+    std::string text;
+    if (!read_text(root + "/" + e.path, e.size, text)) return;  // binary
+    names[i] = std::any_of(prefixes.begin(), prefixes.end(),
+                           [&](const std::string& prefix) { return text.find(prefix) != std::string::npos; });
+  });
+  return paths_marked(entries, names);
 }
 
 std::string relocate_text(std::string_view text, const std::vector<std::string>& prefixes,
@@ -164,16 +170,17 @@ BinaryRelocation relocate_search_paths(const ElfSearchPaths& elf, const std::str
 }
 
 std::vector<std::string> find_prefix_binaries(const std::string& root, const std::vector<WalkEntry>& entries,
-                                              const std::vector<std::string>& prefixes) {
-  std::vector<std::string> found;
-  for (const WalkEntry& e : entries) {
-    if (!is_elf_candidate(e) || e.size > kMaxRelocatedBinary) continue;
+                                              const std::vector<std::string>& prefixes, unsigned threads) {
+  std::vector<char> relocatable(entries.size(), 0);  // 1: entry i's search paths move with the stack
+  parallel_for(entries.size(), threads, [&](std::size_t i) {
+    const WalkEntry& e = entries[i];
+    if (!is_elf_candidate(e) || e.size > kMaxRelocatedBinary) return;
     ElfSearchPaths elf = read_elf_search_paths_file(root + "/" + e.path, e.size);
-    if (elf.strings.empty()) continue;
+    if (elf.strings.empty()) return;
     BinaryRelocation moved = relocate_search_paths(elf, e.path, prefixes);
-    if (!moved.edits.empty() && moved.problem.empty()) found.push_back(e.path);
-  }
-  return found;
+    relocatable[i] = !moved.edits.empty() && moved.problem.empty();
+  });
+  return paths_marked(entries, relocatable);
 }
 
 }  // namespace shmstack

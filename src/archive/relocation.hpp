@@ -35,9 +35,11 @@ inline constexpr std::uint64_t kMaxRelocatedFile = std::uint64_t{4} << 20;
 // Candidates by name: worth reading to see whether they name the prefix.
 bool is_relocation_candidate(const WalkEntry& entry);
 
-// Paths (relative to `root`) of candidate files that contain one of `prefixes`.
+// Paths (relative to `root`) of candidate files that contain one of
+// `prefixes`, in the walk's order. The files are read on `threads` threads
+// (parallel_for: on a parallel file system each open is a round trip).
 std::vector<std::string> find_prefix_files(const std::string& root, const std::vector<WalkEntry>& entries,
-                                           const std::vector<std::string>& prefixes);
+                                           const std::vector<std::string>& prefixes, unsigned threads = 1);
 
 // `text` with every occurrence of an old prefix (longest first) replaced by
 // `new_prefix`, where the prefix is followed by '/', a non-path character or
@@ -75,8 +77,8 @@ BinaryRelocation relocate_search_paths(const ElfSearchPaths& elf, const std::str
                                        const std::vector<std::string>& prefixes);
 
 // Paths (relative to `root`) of ELF files up to kMaxRelocatedBinary with
-// edits and no problem.
+// edits and no problem, in the walk's order; read on `threads` threads.
 std::vector<std::string> find_prefix_binaries(const std::string& root, const std::vector<WalkEntry>& entries,
-                                              const std::vector<std::string>& prefixes);
+                                              const std::vector<std::string>& prefixes, unsigned threads = 1);
 
 }  // namespace shmstack
