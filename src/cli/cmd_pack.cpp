@@ -62,7 +62,7 @@ int cmd_pack(const Args& args) {
   options.add_options()
       ("output,o", po::value(&output)->required()->value_name("STACK.tar.lz4"), "archive to write")
       ("name", po::value(&name)->value_name("N"), "stack name (default: DIR's base name)")
-      ("threads,j", po::value(&threads)->value_name("T"), "threads that list the tree, read it for its digests and compress it (default: all cores, at most 16); from 4 on, one more per 4 reads small files ahead")
+      ("threads,j", po::value(&threads)->value_name("T"), "threads that list the tree, read it (relocation and leak scans, digests) and compress it (default: all cores, at most 16); from 4 on, one more per 4 reads small files ahead")
       ("level", po::value(&level)->value_name("L"),
        "LZ4 level: 1 fast (default), 3-12 high compression, negative = faster")
       ("exclude", po::value(&excludes)->composing()->value_name("GLOB"),
