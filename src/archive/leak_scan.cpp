@@ -66,6 +66,10 @@ std::string base_of(const std::string& path) {
   return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
+// What is read of an executable for its shebang: Linux reads 256 bytes for
+// the "#!" line; pip's '''exec' line after it may name a path of PATH_MAX.
+constexpr std::uint64_t kShebangBytes = 4096 + 64;
+
 bool read_small(const std::string& path, std::uint64_t size, std::string& out) {
   std::string problem;
   int fd = open_regular(AT_FDCWD, path, O_NOFOLLOW, problem);
@@ -100,6 +104,28 @@ std::vector<std::string> pyvenv_cfg_leaks(std::string_view text, const std::vect
     if (leaves(value, prefixes)) found.emplace_back(value);
   }
   return found;
+}
+
+std::vector<std::string> shebang_paths(std::string_view head) {
+  if (head.rfind("#!", 0) != 0) return {};
+  std::vector<std::string_view> lines = split(head.substr(2), '\n');
+  std::string_view line = trim(lines[0]);
+  std::size_t space = line.find_first_of(" \t");
+  std::string_view interpreter = line.substr(0, space);
+  std::string_view argument = space == std::string_view::npos ? "" : trim(line.substr(space));
+  std::vector<std::string> paths;
+  for (std::string_view path : {interpreter, argument})
+    if (!path.empty() && path[0] == '/') paths.emplace_back(path);
+  // pip's console scripts whose interpreter path is too long for a shebang.
+  std::string_view exec = lines.size() > 1 ? trim(lines[1]) : "";
+  if ((interpreter == "/bin/sh" || interpreter == "/usr/bin/sh") && exec.rfind("'''exec' ", 0) == 0) {
+    exec = trim(exec.substr(9));
+    bool quoted = !exec.empty() && exec[0] == '"';
+    if (quoted) exec.remove_prefix(1);
+    std::string_view path = exec.substr(0, exec.find_first_of(quoted ? "\"" : " \t"));
+    if (!path.empty() && path[0] == '/') paths.emplace_back(path);
+  }
+  return paths;
 }
 
 std::string pyvenv_home(std::string_view text) {
@@ -139,6 +165,17 @@ struct EntryFindings {
   std::vector<std::string> notes;
 };
 
+// An executable that is not ELF: a script, and what its shebang runs.
+std::vector<Leak> shebang_leaks(const std::string& root, const WalkEntry& e, const std::vector<std::string>& prefixes) {
+  std::vector<Leak> leaks;
+  std::string head;
+  if (!read_small(root + "/" + e.path, std::min(e.size, kShebangBytes), head)) return leaks;
+  for (const std::string& p : shebang_paths(head))
+    if (leaves(p, prefixes))
+      leaks.push_back({e.path, "shebang names " + quote(p) + ", outside the stack", "shebangs", normalize_path(p)});
+  return leaks;
+}
+
 EntryFindings entry_leaks(const std::string& root, const WalkEntry& e, const std::vector<std::string>& prefixes) {
   EntryFindings found;
   if (e.type == WalkEntry::Type::symlink) {
@@ -171,9 +208,13 @@ EntryFindings entry_leaks(const std::string& root, const WalkEntry& e, const std
     }
     return found;
   }
-  if (!is_elf_candidate(e)) return found;
-  ElfSearchPaths elf = read_elf_search_paths_file(root + "/" + e.path, e.size);
-  if (!elf.is_elf) return found;
+  bool executable = e.mode & 0111;
+  ElfSearchPaths elf;
+  if (is_elf_candidate(e)) elf = read_elf_search_paths_file(root + "/" + e.path, e.size);
+  if (!elf.is_elf) {
+    if (executable) found.leaks = shebang_leaks(root, e, prefixes);
+    return found;
+  }
   if (!elf.skipped.empty())  // cannot be judged; not a leak either
     found.notes.push_back("leak check: " + quote(e.path) + ": ELF not read: " + elf.skipped);
   std::string unrelocatable = e.size > kMaxRelocatedBinary ? "larger than " + human_bytes(kMaxRelocatedBinary)
@@ -213,7 +254,7 @@ std::vector<LeakGroup> group_leaks(const std::vector<Leak>& leaks, const std::ve
   for (const WalkEntry& e : entries) tree.insert(e.path);
   // "/old/prefix/lib/x" in a tree holding lib/x: the tree was built in
   // /old/prefix (the longest such tail wins). Only what build systems write
-  // counts as evidence (ELF search paths, symlinks): a .pth line naming
+  // counts as evidence (ELF search paths, symlinks, shebangs): a .pth line naming
   // ~/.local/lib/python3.X/site-packages says nothing about where a venv was.
   auto built_in = [&](const Leak& leak) -> std::string {
     const std::string& named = leak.names;
@@ -228,7 +269,7 @@ std::vector<LeakGroup> group_leaks(const std::vector<Leak>& leaks, const std::ve
     if (leak.venv) venv_homes.push_back(leak.names);
   for (const Leak& leak : leaks) {
     if (leak.venv || leak.unrelocatable ||
-        (leak.kind != "symlinks" && leak.kind.find("PATH entries") == std::string::npos))
+        (leak.kind != "symlinks" && leak.kind != "shebangs" && leak.kind.find("PATH entries") == std::string::npos))
       continue;
     if (std::string prefix = built_in(leak); !prefix.empty()) old_prefixes.push_back(prefix);
   }

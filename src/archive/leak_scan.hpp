@@ -7,13 +7,17 @@
 //    inside it where relocation cannot make it $ORIGIN-relative in place
 //    (relocation.hpp); $ORIGIN-relative entries are fine;
 //  - a symlink whose target (absolute, or relative and climbing out) lies
-//    outside the stack.
+//    outside the stack;
+//  - a script's shebang (its interpreter, an absolute argument such as
+//    Spack's sbang, or the interpreter of pip's '''exec' form for long
+//    paths) that names a path outside the stack.
 // A path inside the source directory is fine where relocation rewrites it
 // (text files, symlinks), and a path in a system directory
 // (base/path_class.hpp) is always fine: those exist on every node. The
 // checks are pure functions of the text or the target; find_leaks() reads
 // the files of a walk that may carry them (.pth, pyvenv.cfg, and executable
-// or *.so* files for ELF); an ELF file it cannot read is noted with --verbose.
+// or *.so* files for ELF or a shebang); an ELF file it cannot read is noted
+// with --verbose.
 //
 // What pack says about them is grouped (group_leaks): one line per place
 // named, with how many files name it and what to do. Where a leaked path is
@@ -63,6 +67,12 @@ std::vector<std::string> pyvenv_cfg_leaks(std::string_view text, const std::vect
 // why the file's search paths cannot be relocated, "" when they can.
 std::string search_path_leak(const std::string& entry, const std::vector<std::string>& prefixes,
                              const std::string& unrelocatable = "");
+// The absolute paths a script's first bytes make the kernel or sh run:
+// "#!/opt/py/bin/python3 -u" gives "/opt/py/bin/python3"; an absolute
+// argument counts too ("#!/bin/sh /spack/bin/sbang"); pip's form for long
+// paths ("#!/bin/sh" then "'''exec' "/long/bin/python" "$0" "$@"") gives the
+// exec'd one. Empty for anything else.
+std::vector<std::string> shebang_paths(std::string_view head);
 // Why a symlink at `path` (relative to the stack root `root`) leaks, or "".
 std::string symlink_leak(const std::string& path, const std::string& target, const std::string& root,
                          const std::vector<std::string>& prefixes);

@@ -6,7 +6,9 @@
 #  b) a path outside the stack (a .pth line): one line per place named;
 #  c) a venv whose pyvenv.cfg home is outside the tree: one line saying its
 #     interpreter and standard library stay outside the stack, and what makes
-#     a fully node-local stack; with a system home, only a -v line.
+#     a fully node-local stack; with a system home, only a -v line;
+#  d) scripts whose shebang names an interpreter outside the stack (a) has one
+#     naming its own bin/python where it was built): pip's long-path form too.
 source "$(dirname "$0")/lib.bash"
 source "$E2E_DIR/plain_cc.bash"
 build=$T/build/prefix
@@ -14,11 +16,14 @@ mkdir -p "$build/lib" "$build/bin" "$build/lib/python3.11/site-packages"
 echo data >"$build/lib/libdata.txt"
 n=6
 for i in $(seq 1 $n); do ln -s "$build/lib/libdata.txt" "$build/lib/link$i.txt"; done
-files=$n kinds="symlinks"
+printf '#!/bin/sh\necho python "$@"\n' >"$build/bin/python"
+printf '#!%s/bin/python\nhello\n' "$build" >"$build/bin/hello"
+chmod +x "$build/bin/python" "$build/bin/hello"
+files=$((n + 1)) kinds="shebangs, symlinks"
 if [[ -z $plain_cc_why ]]; then
   echo 'int main(void) { return 0; }' >"$T/main.c"
   for i in 1 2 3; do cc -o "$build/bin/tool$i" "$T/main.c" -Wl,-rpath,"$build/lib" -Wl,--enable-new-dtags; done
-  files=$((n + 3)) kinds="RUNPATH entries, symlinks"
+  files=$((n + 4)) kinds="shebangs, RUNPATH entries, symlinks"
 else
   echo "no ELF files: $plain_cc_why"
 fi
@@ -43,6 +48,23 @@ grep -qxF "shmstack: leak: 'lib/link3.txt': symlink to '$build/lib/libdata.txt' 
 "$S" pack "$T/copy" -o "$T/b.tar.lz4" -q --old-prefix "$build" 2>"$T/err"
 [[ $(grep -c 'leak' "$T/err") -eq 2 ]] && grep -q "1 file names '$T/global/pkgs'" "$T/err" ||
   { cat "$T/err"; fail "--old-prefix as suggested did not fix the rest"; }
+installed=$("$S" unpack "$T/b.tar.lz4" --root "$T/root" -q)
+[[ $(head -1 "$installed/bin/hello") == "#!$installed/bin/python" ]] ||
+  { head -1 "$installed/bin/hello"; fail "the shebang was not relocated"; }
+
+# d) a --target tree whose scripts run an interpreter on the shared file system
+mkdir -p "$T/target/bin"
+printf '#!%s/conda/bin/python3\nimport tool\n' "$T" >"$T/target/bin/tool"
+long=$T/conda/$(printf 'x%.0s' $(seq 1 130))/bin/python3
+printf '#!/bin/sh\n'"'''exec' \"%s\" \"\$0\" \"\$@\"\n' '''\nimport tool\n" "$long" >"$T/target/bin/long"
+printf '#!/usr/bin/env python3\n' >"$T/target/bin/fine"
+chmod +x "$T/target/bin/"*
+"$S" pack "$T/target" -o "$T/target.tar.lz4" -q 2>"$T/err"
+grep -qxF "shmstack: warning: leak: 1 file names '$T/conda/bin/python3' (shebangs), outside the stack and the system directories: every node will look there" \
+  "$T/err" || { cat "$T/err"; fail "no line for a shebang outside"; }
+grep -qxF "shmstack: warning: leak: 1 file names '$long' (shebangs), outside the stack and the system directories: every node will look there" \
+  "$T/err" || { cat "$T/err"; fail "no line for pip's '''exec' form"; }
+[[ $(wc -l <"$T/err") -eq 3 ]] || { cat "$T/err"; fail "d): two lines and the summary"; }
 
 # c) a venv with its interpreter outside the tree
 py=$T/python3.11

@@ -1,5 +1,5 @@
 // Tests pack's static leak checks: .pth, pyvenv.cfg, RPATH/RUNPATH entries,
-// symlinks, find_leaks over a walked tree, and how findings are grouped.
+// symlinks, shebangs, find_leaks over a walked tree, and how findings are grouped.
 #include <doctest/doctest.h>
 
 #include <unistd.h>
@@ -52,6 +52,23 @@ TEST_CASE("symlink_leak: targets outside the stack, absolute or climbing out") {
   CHECK(symlink_leak("lib/a", "../../../usr/lib/x", "/src/env", stack).empty());
 }
 
+TEST_CASE("shebang_paths: the interpreter, an absolute argument, pip's exec line") {
+  using paths = std::vector<std::string>;
+  CHECK(shebang_paths("#!/opt/py/bin/python3.11\nimport sys\n") == paths{"/opt/py/bin/python3.11"});
+  CHECK(shebang_paths("#! /opt/py/bin/python3 -u\r\n") == paths{"/opt/py/bin/python3"});
+  CHECK(shebang_paths("#!/usr/bin/env python3\n") == paths{"/usr/bin/env"});
+  CHECK(shebang_paths("#!/bin/sh /spack/bin/sbang\n#!/spack/opt/py/bin/python\n") ==
+        paths{"/bin/sh", "/spack/bin/sbang"});
+  CHECK(shebang_paths("#!/bin/sh\n'''exec' \"/very/long/env/bin/python\" \"$0\" \"$@\"\n' '''\n") ==
+        paths{"/bin/sh", "/very/long/env/bin/python"});
+  CHECK(shebang_paths("#!/bin/sh\n'''exec' /long/env/bin/python \"$0\" \"$@\"\n") ==
+        paths{"/bin/sh", "/long/env/bin/python"});
+  CHECK(shebang_paths("#!python\n").empty());
+  CHECK(shebang_paths("#!").empty());
+  CHECK(shebang_paths("\x7f" "ELF").empty());
+  CHECK(shebang_paths("import os  # #!/opt/py/bin/python\n").empty());
+}
+
 TEST_CASE("find_leaks over a tree finds each kind once") {
   test::TempDir dir;
   std::string root = dir.path();
@@ -62,12 +79,46 @@ TEST_CASE("find_leaks over a tree finds each kind once") {
   REQUIRE(::symlink("/global/data", (root + "/data").c_str()) == 0);
   REQUIRE(::symlink("/usr/bin/python3", (root + "/python").c_str()) == 0);
   std::ofstream(root + "/script") << "#!/bin/sh\n";
+  std::filesystem::create_directories(root + "/bin");
+  auto script = [&](const std::string& name, const std::string& text, bool executable = true) {
+    std::ofstream(root + "/bin/" + name) << text;
+    if (executable) std::filesystem::permissions(root + "/bin/" + name, std::filesystem::perms::owner_exec,
+                                                 std::filesystem::perm_options::add);
+  };
+  script("own", "#!" + root + "/bin/python\n");  // relocated with the stack
+  script("system", "#!/usr/bin/python3\n");
+  script("tool", "#!/global/py/bin/python3.11\nimport tool\n");
+  script("not-run", "#!/global/other/bin/python\n", false);  // not executable: no one runs it as a script
   std::vector<WalkEntry> entries = walk_tree(root, {});
   std::vector<Leak> leaks = find_leaks(root, entries, {root});
-  REQUIRE(leaks.size() == 2);
-  CHECK(leaks[0].path == "data");
-  CHECK(leaks[1].path == "lib/site/shared.pth");
-  CHECK(leaks[1].reason == ".pth line '/global/pkgs' is outside the stack");
+  REQUIRE(leaks.size() == 3);
+  CHECK(leaks[0].path == "bin/tool");
+  CHECK(leaks[0].reason == "shebang names '/global/py/bin/python3.11', outside the stack");
+  CHECK(leaks[0].kind == "shebangs");
+  CHECK(leaks[0].names == "/global/py/bin/python3.11");
+  CHECK(leaks[1].path == "data");
+  CHECK(leaks[2].path == "lib/site/shared.pth");
+  CHECK(leaks[2].reason == ".pth line '/global/pkgs' is outside the stack");
+}
+
+TEST_CASE("group_leaks: shebangs naming the tree's own bin/python show where it was built") {
+  std::vector<WalkEntry> tree;
+  for (const char* p : {"bin", "bin/python", "bin/pip", "bin/tool"}) {
+    tree.emplace_back();
+    tree.back().path = p;
+  }
+  std::vector<Leak> leaks = {
+      {"bin/pip", "shebang", "shebangs", "/old/env/bin/python"},
+      {"bin/tool", "shebang", "shebangs", "/old/env/bin/python"},
+      {"bin/other", "shebang", "shebangs", "/global/py/bin/python3"},  // no bin/python3 here: no evidence
+  };
+  std::vector<LeakGroup> groups = group_leaks(leaks, tree);
+  REQUIRE(groups.size() == 2);
+  CHECK(describe(groups[0]) ==
+        "2 files name '/old/env' (shebangs), where the tree seems to have been built or installed: pack with "
+        "--old-prefix '/old/env' to relocate them");
+  CHECK(groups[1].remedy == LeakGroup::Remedy::outside);
+  CHECK(groups[1].prefix == "/global/py/bin/python3");
 }
 
 TEST_CASE("group_leaks: one group per place, --old-prefix where the tree's layout shows") {
