@@ -40,6 +40,16 @@ bool read_text(const std::string& path, std::uint64_t size, std::string& out) {
   return out.find('\0') == std::string::npos;
 }
 
+// Whether the file starts with "#!": a script, wherever it lies (libexec/, a
+// package's own bin/), whose shebang may name the prefix.
+bool starts_with_shebang(const std::string& path) {
+  int fd = open_regular_or_throw(path, O_NOFOLLOW);
+  char head[2] = {0, 0};
+  ssize_t n = ::pread(fd, head, sizeof head, 0);
+  ::close(fd);
+  return n == 2 && head[0] == '#' && head[1] == '!';
+}
+
 // The paths of the entries marked 1, in the walk's order.
 std::vector<std::string> paths_marked(const std::vector<WalkEntry>& entries, const std::vector<char>& marks) {
   std::vector<std::string> paths;
@@ -49,6 +59,11 @@ std::vector<std::string> paths_marked(const std::vector<WalkEntry>& entries, con
 }
 
 }  // namespace
+
+bool is_script_candidate(const WalkEntry& e) {
+  return e.type == WalkEntry::Type::file && (e.mode & 0111) && e.size > 2 && e.size <= kMaxRelocatedFile &&
+         !is_relocation_candidate(e);
+}
 
 bool is_relocation_candidate(const WalkEntry& e) {
   if (e.type != WalkEntry::Type::file || e.size == 0 || e.size > kMaxRelocatedFile) return false;
@@ -67,9 +82,10 @@ std::vector<std::string> find_prefix_files(const std::string& root, const std::v
   std::vector<char> names(entries.size(), 0);  // 1: entry i names a prefix
   parallel_for(entries.size(), threads, [&](std::size_t i) {
     const WalkEntry& e = entries[i];
-    if (!is_relocation_candidate(e)) return;
+    std::string path = root + "/" + e.path;
+    if (!is_relocation_candidate(e) && !(is_script_candidate(e) && starts_with_shebang(path))) return;
     std::string text;
-    if (!read_text(root + "/" + e.path, e.size, text)) return;  // binary
+    if (!read_text(path, e.size, text)) return;  // binary
     names[i] = std::any_of(prefixes.begin(), prefixes.end(),
                            [&](const std::string& prefix) { return text.find(prefix) != std::string::npos; });
   });

@@ -4,8 +4,9 @@
 // must name the new location.
 //
 // At pack time find_prefix_files() reads the likely candidates (everything in
-// bin/, and files named like the ones above; at most 4 MiB; text only: a file
-// with a NUL byte is binary and never touched) and lists those that contain
+// bin/, executables anywhere that start with "#!", and files named like the
+// ones above; at most 4 MiB; text only: a file with a NUL byte is binary and
+// never touched) and lists those that contain
 // one of the old prefixes; the list goes into the manifest. At install time
 // relocate_text() rewrites each listed file, and symlinks whose absolute
 // target lies in an old prefix, to the final install path. Other binary
@@ -34,6 +35,9 @@ inline constexpr std::uint64_t kMaxRelocatedFile = std::uint64_t{4} << 20;
 
 // Candidates by name: worth reading to see whether they name the prefix.
 bool is_relocation_candidate(const WalkEntry& entry);
+// Executables not named so, up to kMaxRelocatedFile: candidates when they
+// start with "#!" (a script in libexec/ or a package's own bin/).
+bool is_script_candidate(const WalkEntry& entry);
 
 // Paths (relative to `root`) of candidate files that contain one of
 // `prefixes`, in the walk's order. The files are read on `threads` threads

@@ -7,8 +7,9 @@
 #  c) a venv whose pyvenv.cfg home is outside the tree: one line saying its
 #     interpreter and standard library stay outside the stack, and what makes
 #     a fully node-local stack; with a system home, only a -v line;
-#  d) scripts whose shebang names an interpreter outside the stack (a) has one
-#     naming its own bin/python where it was built): pip's long-path form too.
+#  d) scripts whose shebang names an interpreter outside the stack (a) has two
+#     naming its own bin/python where it was built, one outside bin/: both are
+#     relocated with --old-prefix): pip's long-path form too.
 source "$(dirname "$0")/lib.bash"
 source "$E2E_DIR/plain_cc.bash"
 build=$T/build/prefix
@@ -18,12 +19,14 @@ n=6
 for i in $(seq 1 $n); do ln -s "$build/lib/libdata.txt" "$build/lib/link$i.txt"; done
 printf '#!/bin/sh\necho python "$@"\n' >"$build/bin/python"
 printf '#!%s/bin/python\nhello\n' "$build" >"$build/bin/hello"
-chmod +x "$build/bin/python" "$build/bin/hello"
-files=$((n + 1)) kinds="shebangs, symlinks"
+mkdir -p "$build/libexec"
+printf '#!%s/bin/python\nhelper\n' "$build" >"$build/libexec/helper"  # a script outside bin/
+chmod +x "$build/bin/python" "$build/bin/hello" "$build/libexec/helper"
+files=$((n + 2)) kinds="shebangs, symlinks"
 if [[ -z $plain_cc_why ]]; then
   echo 'int main(void) { return 0; }' >"$T/main.c"
   for i in 1 2 3; do cc -o "$build/bin/tool$i" "$T/main.c" -Wl,-rpath,"$build/lib" -Wl,--enable-new-dtags; done
-  files=$((n + 4)) kinds="shebangs, RUNPATH entries, symlinks"
+  files=$((n + 5)) kinds="shebangs, RUNPATH entries, symlinks"
 else
   echo "no ELF files: $plain_cc_why"
 fi
@@ -49,8 +52,10 @@ grep -qxF "shmstack: leak: 'lib/link3.txt': symlink to '$build/lib/libdata.txt' 
 [[ $(grep -c 'leak' "$T/err") -eq 2 ]] && grep -q "1 file names '$T/global/pkgs'" "$T/err" ||
   { cat "$T/err"; fail "--old-prefix as suggested did not fix the rest"; }
 installed=$("$S" unpack "$T/b.tar.lz4" --root "$T/root" -q)
-[[ $(head -1 "$installed/bin/hello") == "#!$installed/bin/python" ]] ||
-  { head -1 "$installed/bin/hello"; fail "the shebang was not relocated"; }
+for script in bin/hello libexec/helper; do
+  [[ $(head -1 "$installed/$script") == "#!$installed/bin/python" ]] ||
+    { head -1 "$installed/$script"; fail "$script: the shebang was not relocated"; }
+done
 
 # d) a --target tree whose scripts run an interpreter on the shared file system
 mkdir -p "$T/target/bin"

@@ -79,6 +79,25 @@ TEST_CASE("pack's scans give the same paths, leaks and digests, in the walk's or
   }
 }
 
+TEST_CASE("find_prefix_files lists executable scripts anywhere that name the prefix, not other executables") {
+  test::TempDir dir;
+  std::string root = dir.path();
+  std::filesystem::create_directories(root + "/libexec");
+  auto put = [&](const std::string& name, const std::string& bytes, bool executable) {
+    std::ofstream(root + "/libexec/" + name, std::ios::binary) << bytes;
+    if (executable) std::filesystem::permissions(root + "/libexec/" + name, std::filesystem::perms::owner_exec,
+                                                 std::filesystem::perm_options::add);
+  };
+  put("helper", "#!" + root + "/bin/python\nimport x\n", true);
+  put("plain", "#!/bin/sh\nexec x\n", true);                         // names nothing of the stack
+  put("not-run", "#!" + root + "/bin/python\n", false);              // not executable, not named like a candidate
+  put("data", "X" + root + "/bin/python\n", true);                    // executable, no shebang
+  put("lib.so", test::elf64("", root + "/lib"), true);               // ELF: find_prefix_binaries' part
+  std::vector<WalkEntry> entries = walk_tree(root, {});
+  for (unsigned threads : {1u, 4u})
+    CHECK(find_prefix_files(root, entries, {root}, threads) == std::vector<std::string>{"libexec/helper"});
+}
+
 TEST_CASE("a file gone since the walk fails each scan with the first such file in the walk's order") {
   test::TempDir dir;
   std::string root = make_tree(dir);

@@ -56,6 +56,13 @@ TEST_CASE("candidates: bin/ scripts and files named like activation or config fi
   }
   CHECK_FALSE(shmstack::is_relocation_candidate(file("bin/huge", shmstack::kMaxRelocatedFile + 1)));
   CHECK_FALSE(shmstack::is_relocation_candidate(file("bin/empty", 0)));
+  shmstack::WalkEntry script = file("libexec/helper");
+  CHECK_FALSE(shmstack::is_script_candidate(script));  // not executable
+  script.mode = 0755;
+  CHECK(shmstack::is_script_candidate(script));
+  shmstack::WalkEntry named = file("bin/pip3");
+  named.mode = 0755;
+  CHECK_FALSE(shmstack::is_script_candidate(named));  // a candidate by name already
   shmstack::WalkEntry link = file("bin/python3");
   link.type = shmstack::WalkEntry::Type::symlink;
   CHECK_FALSE(shmstack::is_relocation_candidate(link));
