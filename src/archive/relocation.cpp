@@ -82,8 +82,10 @@ std::vector<std::string> find_prefix_files(const std::string& root, const std::v
   std::vector<char> names(entries.size(), 0);  // 1: entry i names a prefix
   parallel_for(entries.size(), threads, [&](std::size_t i) {
     const WalkEntry& e = entries[i];
+    bool by_name = is_relocation_candidate(e);
+    if (!by_name && !is_script_candidate(e)) return;
     std::string path = root + "/" + e.path;
-    if (!is_relocation_candidate(e) && !(is_script_candidate(e) && starts_with_shebang(path))) return;
+    if (!by_name && !starts_with_shebang(path)) return;
     std::string text;
     if (!read_text(path, e.size, text)) return;  // binary
     names[i] = std::any_of(prefixes.begin(), prefixes.end(),
