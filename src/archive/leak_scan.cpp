@@ -116,8 +116,16 @@ std::vector<std::string> shebang_paths(std::string_view head) {
   std::vector<std::string> paths;
   for (std::string_view path : {interpreter, argument})
     if (!path.empty() && path[0] == '/') paths.emplace_back(path);
+  std::string_view second = lines.size() > 1 ? trim(lines[1]) : "";
+  // Spack's sbang runs the interpreter named by the second line.
+  bool sbang = argument.size() >= 6 && argument.substr(argument.size() - 6) == "/sbang";
+  if (sbang && second.rfind("#!", 0) == 0) {
+    std::string_view real = trim(second.substr(2));
+    real = real.substr(0, real.find_first_of(" \t"));
+    if (!real.empty() && real[0] == '/') paths.emplace_back(real);
+  }
   // pip's console scripts whose interpreter path is too long for a shebang.
-  std::string_view exec = lines.size() > 1 ? trim(lines[1]) : "";
+  std::string_view exec = second;
   if ((interpreter == "/bin/sh" || interpreter == "/usr/bin/sh") && exec.rfind("'''exec' ", 0) == 0) {
     exec = trim(exec.substr(9));
     bool quoted = !exec.empty() && exec[0] == '"';

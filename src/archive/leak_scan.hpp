@@ -9,8 +9,8 @@
 //  - a symlink whose target (absolute, or relative and climbing out) lies
 //    outside the stack;
 //  - a script's shebang (its interpreter, an absolute argument such as
-//    Spack's sbang, or the interpreter of pip's '''exec' form for long
-//    paths) that names a path outside the stack.
+//    Spack's sbang and the interpreter sbang runs, or the interpreter of
+//    pip's '''exec' form for long paths) that names a path outside the stack.
 // A path inside the source directory is fine where relocation rewrites it
 // (text files, symlinks), and a path in a system directory
 // (base/path_class.hpp) is always fine: those exist on every node. The
@@ -69,7 +69,8 @@ std::string search_path_leak(const std::string& entry, const std::vector<std::st
                              const std::string& unrelocatable = "");
 // The absolute paths a script's first bytes make the kernel or sh run:
 // "#!/opt/py/bin/python3 -u" gives "/opt/py/bin/python3"; an absolute
-// argument counts too ("#!/bin/sh /spack/bin/sbang"); pip's form for long
+// argument counts too ("#!/bin/sh /spack/bin/sbang", and the interpreter on
+// the second line that sbang runs); pip's form for long
 // paths ("#!/bin/sh" then "'''exec' "/long/bin/python" "$0" "$@"") gives the
 // exec'd one. Empty for anything else.
 std::vector<std::string> shebang_paths(std::string_view head);

@@ -57,8 +57,10 @@ TEST_CASE("shebang_paths: the interpreter, an absolute argument, pip's exec line
   CHECK(shebang_paths("#!/opt/py/bin/python3.11\nimport sys\n") == paths{"/opt/py/bin/python3.11"});
   CHECK(shebang_paths("#! /opt/py/bin/python3 -u\r\n") == paths{"/opt/py/bin/python3"});
   CHECK(shebang_paths("#!/usr/bin/env python3\n") == paths{"/usr/bin/env"});
-  CHECK(shebang_paths("#!/bin/sh /spack/bin/sbang\n#!/spack/opt/py/bin/python\n") ==
-        paths{"/bin/sh", "/spack/bin/sbang"});
+  CHECK(shebang_paths("#!/bin/sh /spack/bin/sbang\n#!/spack/opt/py/bin/python -s\n") ==
+        paths{"/bin/sh", "/spack/bin/sbang", "/spack/opt/py/bin/python"});
+  CHECK(shebang_paths("#!/bin/sh /spack/bin/sbang\nimport x\n") == paths{"/bin/sh", "/spack/bin/sbang"});
+  CHECK(shebang_paths("#!/bin/sh /opt/x\n#!/opt/py/bin/python\n") == paths{"/bin/sh", "/opt/x"});  // not sbang
   CHECK(shebang_paths("#!/bin/sh\n'''exec' \"/very/long/env/bin/python\" \"$0\" \"$@\"\n' '''\n") ==
         paths{"/bin/sh", "/very/long/env/bin/python"});
   CHECK(shebang_paths("#!/bin/sh\n'''exec' /long/env/bin/python \"$0\" \"$@\"\n") ==
