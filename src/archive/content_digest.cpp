@@ -15,6 +15,9 @@
 namespace shmstack {
 namespace {
 
+// Each thread's read buffer (1 MiB), made on its first file.
+thread_local std::vector<char> read_buffer;
+
 std::uint64_t file_digest(const std::string& path, std::vector<char>& buffer) {
   int fd = open_regular_or_throw(path, O_NOFOLLOW);
   XXH3_state_t state;
@@ -42,9 +45,10 @@ std::vector<std::uint64_t> content_digests(const std::string& root, const std::v
   parallel_for(entries.size(), threads, [&](std::size_t i) {
     if (entries[i].type != WalkEntry::Type::file) return;
     check_cancelled();
-    thread_local std::vector<char> buffer(std::size_t{1} << 20);
-    digests[i] = file_digest(root + "/" + entries[i].path, buffer);
+    if (read_buffer.empty()) read_buffer.resize(std::size_t{1} << 20);
+    digests[i] = file_digest(root + "/" + entries[i].path, read_buffer);
   });
+  std::vector<char>().swap(read_buffer);  // the calling thread's; the helpers' went with them
   return digests;
 }
 

@@ -108,30 +108,27 @@ std::vector<std::string> pyvenv_cfg_leaks(std::string_view text, const std::vect
 
 std::vector<std::string> shebang_paths(std::string_view head) {
   if (head.rfind("#!", 0) != 0) return {};
+  std::vector<std::string> paths;
+  auto absolute = [&](std::string_view path) {
+    if (!path.empty() && path[0] == '/') paths.emplace_back(path);
+  };
+  auto first_word = [](std::string_view s) { return s.substr(0, s.find_first_of(" \t")); };
   std::vector<std::string_view> lines = split(head.substr(2), '\n');
   std::string_view line = trim(lines[0]);
-  std::size_t space = line.find_first_of(" \t");
-  std::string_view interpreter = line.substr(0, space);
-  std::string_view argument = space == std::string_view::npos ? "" : trim(line.substr(space));
-  std::vector<std::string> paths;
-  for (std::string_view path : {interpreter, argument})
-    if (!path.empty() && path[0] == '/') paths.emplace_back(path);
+  std::string_view interpreter = first_word(line);
+  std::string_view argument = trim(line.substr(interpreter.size()));
+  absolute(interpreter);
+  absolute(argument);
   std::string_view second = lines.size() > 1 ? trim(lines[1]) : "";
   // Spack's sbang runs the interpreter named by the second line.
   bool sbang = argument.size() >= 6 && argument.substr(argument.size() - 6) == "/sbang";
-  if (sbang && second.rfind("#!", 0) == 0) {
-    std::string_view real = trim(second.substr(2));
-    real = real.substr(0, real.find_first_of(" \t"));
-    if (!real.empty() && real[0] == '/') paths.emplace_back(real);
-  }
+  if (sbang && second.rfind("#!", 0) == 0) absolute(first_word(trim(second.substr(2))));
   // pip's console scripts whose interpreter path is too long for a shebang.
-  std::string_view exec = second;
-  if ((interpreter == "/bin/sh" || interpreter == "/usr/bin/sh") && exec.rfind("'''exec' ", 0) == 0) {
-    exec = trim(exec.substr(9));
+  if ((interpreter == "/bin/sh" || interpreter == "/usr/bin/sh") && second.rfind("'''exec' ", 0) == 0) {
+    std::string_view exec = trim(second.substr(9));
     bool quoted = !exec.empty() && exec[0] == '"';
     if (quoted) exec.remove_prefix(1);
-    std::string_view path = exec.substr(0, exec.find_first_of(quoted ? "\"" : " \t"));
-    if (!path.empty() && path[0] == '/') paths.emplace_back(path);
+    absolute(quoted ? exec.substr(0, exec.find('"')) : first_word(exec));
   }
   return paths;
 }

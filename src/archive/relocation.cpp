@@ -26,28 +26,25 @@ std::vector<std::string> longest_first(std::vector<std::string> prefixes) {
   return prefixes;
 }
 
-bool read_text(const std::string& path, std::uint64_t size, std::string& out) {
+// The file's text; false when it is binary (a NUL byte) or, with
+// `script_only`, does not start with "#!" (then only two bytes are read).
+bool read_text(const std::string& path, std::uint64_t size, std::string& out, bool script_only = false) {
   int fd = open_regular_or_throw(path, O_NOFOLLOW);
   out.resize(static_cast<std::size_t>(size));
   std::size_t got = 0;
-  while (got < out.size()) {
-    ssize_t n = ::read(fd, out.data() + got, out.size() - got);
-    if (n <= 0) break;
-    got += static_cast<std::size_t>(n);
-  }
+  auto fill = [&](std::size_t upto) {
+    while (got < upto) {
+      ssize_t n = ::read(fd, out.data() + got, upto - got);
+      if (n <= 0) return;
+      got += static_cast<std::size_t>(n);
+    }
+  };
+  fill(script_only ? std::min<std::size_t>(2, out.size()) : out.size());
+  bool wanted = !script_only || (got == 2 && out[0] == '#' && out[1] == '!');
+  if (wanted) fill(out.size());
   ::close(fd);
   out.resize(got);
-  return out.find('\0') == std::string::npos;
-}
-
-// Whether the file starts with "#!": a script, wherever it lies (libexec/, a
-// package's own bin/), whose shebang may name the prefix.
-bool starts_with_shebang(const std::string& path) {
-  int fd = open_regular_or_throw(path, O_NOFOLLOW);
-  char head[2] = {0, 0};
-  ssize_t n = ::pread(fd, head, sizeof head, 0);
-  ::close(fd);
-  return n == 2 && head[0] == '#' && head[1] == '!';
+  return wanted && out.find('\0') == std::string::npos;
 }
 
 // The paths of the entries marked 1, in the walk's order.
@@ -84,10 +81,8 @@ std::vector<std::string> find_prefix_files(const std::string& root, const std::v
     const WalkEntry& e = entries[i];
     bool by_name = is_relocation_candidate(e);
     if (!by_name && !is_script_candidate(e)) return;
-    std::string path = root + "/" + e.path;
-    if (!by_name && !starts_with_shebang(path)) return;
     std::string text;
-    if (!read_text(path, e.size, text)) return;  // binary
+    if (!read_text(root + "/" + e.path, e.size, text, !by_name)) return;  // binary, or not a script
     names[i] = std::any_of(prefixes.begin(), prefixes.end(),
                            [&](const std::string& prefix) { return text.find(prefix) != std::string::npos; });
   });
